@@ -1,0 +1,90 @@
+"""Command line: `python -m hvg train ...` and `python -m hvg sample ...`.
+
+The CLI calls the same functions as the notebooks (hvg.pretrained, hvg.checkpoints):
+one recipe trains a model whether it is asked for here or by a notebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hvg.checkpoints import CheckpointError, load_model, save_model
+from hvg.data import DATASETS, DatasetUnavailableError
+from hvg.plots import to_uint8
+from hvg.pretrained import train_model
+
+
+def train(args: argparse.Namespace) -> None:
+    """Train a model and write its checkpoint."""
+    model, history = train_model(
+        args.model,
+        args.dataset,
+        args.steps,
+        args.seed,
+        args.batch_size,
+        args.lr,
+        args.latent_dim,
+        args.image_size,
+    )
+    command = "python -m hvg " + " ".join(sys.argv[1:])
+    path = save_model(
+        model,
+        args.out,
+        history[:: max(1, len(history) // 1000)],
+        dataset=args.dataset,
+        command=command,
+    )
+    print(f"wrote {path} after {len(history)} steps (final loss {history[-1]['loss']:.2f})")
+
+
+def sample(args: argparse.Namespace) -> None:
+    """Draw images from a checkpoint's prior and save them as uint8 (N, C, H, W) in an npz."""
+    model = load_model(args.checkpoint)
+    generator = torch.Generator().manual_seed(args.seed)
+    images = model.sample(args.n, generator=generator)
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, images=to_uint8(images).transpose(0, 3, 1, 2))
+    print(f"wrote {args.n} images of shape {tuple(images.shape[1:])} to {out}")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser, with one sub-command per action."""
+    root = argparse.ArgumentParser(prog="python -m hvg", description=__doc__.splitlines()[0])
+    commands = root.add_subparsers(dest="command", required=True)
+
+    t = commands.add_parser("train", help="train a model and save a checkpoint")
+    t.add_argument("model", choices=["vae"], help="which model to train")
+    t.add_argument("--dataset", default="mnist", choices=sorted(DATASETS), help="data set")
+    t.add_argument("--image-size", type=int, default=None, help="side in pixels (native)")
+    t.add_argument("--steps", type=int, default=10_000, help="optimizer steps (10000)")
+    t.add_argument("--batch-size", type=int, default=128, help="images per step (128)")
+    t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (1e-3)")
+    t.add_argument("--latent-dim", type=int, default=16, help="size of z (16)")
+    t.add_argument("--seed", type=int, default=0, help="seed for weights and data order (0)")
+    t.add_argument("--out", required=True, help="checkpoint file to write (.safetensors)")
+    t.set_defaults(run=train)
+
+    s = commands.add_parser("sample", help="draw images from a checkpoint into an npz file")
+    s.add_argument("checkpoint", help="a checkpoint written by `train`")
+    s.add_argument("-n", type=int, default=64, help="number of images (64)")
+    s.add_argument("-o", "--output", required=True, help="npz file; key `images`, uint8 NCHW")
+    s.add_argument("--seed", type=int, default=0, help="seed for the prior draws (0)")
+    s.set_defaults(run=sample)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; bad input ends with a one-line message and exit status 2."""
+    args = parser().parse_args(argv)
+    try:
+        args.run(args)
+    except (CheckpointError, DatasetUnavailableError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0

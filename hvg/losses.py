@@ -1,0 +1,27 @@
+"""Loss terms, each per image and averaged over the batch, so their sizes compare across runs."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, diag(exp(logvar))) || N(0, I)) in closed form, summed over latent dims: (B,)."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
+
+
+def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x|z) of images x in [-1, 1] under Bernoulli(sigmoid(logits)), summed per image."""
+    target = (x + 1) / 2
+    nll = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    return nll.flatten(1).sum(dim=1)
+
+
+def vae_loss(
+    logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, beta: float = 1.0
+) -> dict[str, torch.Tensor]:
+    """Negative ELBO = reconstruction + beta * KL, batch means; beta = 1 is the true ELBO."""
+    recon = bernoulli_nll(logits, x).mean()
+    kl = kl_normal(mu, logvar).mean()
+    return {"loss": recon + beta * kl, "recon": recon, "kl": kl}

@@ -1,0 +1,19 @@
+"""The course's models, built by name so checkpoints and the CLI can recreate them."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from hvg.models.vae import VAE
+
+MODELS: dict[str, type[nn.Module]] = {"vae": VAE}
+
+
+def build_model(name: str, **config: object) -> nn.Module:
+    """Instantiate a model by its registry name with its constructor arguments."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}: choose one of {', '.join(sorted(MODELS))}")
+    return MODELS[name](**config)
+
+
+__all__ = ["MODELS", "VAE", "build_model"]

@@ -1,0 +1,100 @@
+"""A small convolutional VAE (Kingma & Welling 2014) for 28x28 and 32x32 images.
+
+The encoder maps an image to the mean and log-variance of q(z|x); the decoder maps z to the
+logits of a Bernoulli image model. Images live in [-1, 1], so `decode` returns tanh(logits / 2),
+which equals 2 * sigmoid(logits) - 1: the Bernoulli mean rescaled to [-1, 1].
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+MIN_SIZE, MAX_SIZE = 16, 64
+
+
+def check_image_size(image_size: int) -> int:
+    """Return `image_size` if the conv stacks can take it (two stride-2 halvings), else raise."""
+    if not isinstance(image_size, int) or isinstance(image_size, bool):
+        raise TypeError(f"image_size must be an int, got {image_size!r}")
+    if image_size % 4 or not MIN_SIZE <= image_size <= MAX_SIZE:
+        raise ValueError(
+            f"image_size={image_size} is not supported: the models halve the image twice, so it "
+            f"must be a multiple of 4 between {MIN_SIZE} and {MAX_SIZE}. Use 28 (MNIST's native "
+            "size) or 32 (CIFAR-10, CelebA 32x32), and load data with the same image_size."
+        )
+    return image_size
+
+
+class Encoder(nn.Module):
+    """x (B, C, S, S) -> (mu, logvar), each (B, latent_dim)."""
+
+    def __init__(self, channels: int, image_size: int, latent_dim: int):
+        super().__init__()
+        side = check_image_size(image_size) // 4
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, 32, 4, stride=2, padding=1), nn.ReLU(),  # S -> S/2
+            nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.ReLU(),  # S/2 -> S/4
+            nn.Flatten(),
+            nn.Linear(64 * side * side, 2 * latent_dim),  # mean and log-variance, side by side
+        )  # fmt: skip
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.net(x).chunk(2, dim=1)
+        return mu, logvar
+
+
+class Decoder(nn.Module):
+    """z (B, latent_dim) -> Bernoulli logits (B, C, S, S)."""
+
+    def __init__(self, channels: int, image_size: int, latent_dim: int):
+        super().__init__()
+        side = check_image_size(image_size) // 4
+        self.net = nn.Sequential(
+            nn.Linear(latent_dim, 64 * side * side), nn.ReLU(),
+            nn.Unflatten(1, (64, side, side)),
+            nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1), nn.ReLU(),  # S/4 -> S/2
+            nn.ConvTranspose2d(32, channels, 4, stride=2, padding=1),  # S/2 -> S
+        )  # fmt: skip
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """z = mu + sigma * eps with eps ~ N(0, I): sampling that gradients can flow through."""
+    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+
+class VAE(nn.Module):
+    """Encoder + reparameterization + decoder; `forward` returns (logits, mu, logvar)."""
+
+    def __init__(self, channels: int = 1, image_size: int = 28, latent_dim: int = 16):
+        super().__init__()
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
+        if not isinstance(latent_dim, int) or latent_dim < 1:
+            raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
+        self.config = dict(channels=channels, image_size=image_size, latent_dim=latent_dim)
+        self.latent_dim = latent_dim
+        self.encoder = Encoder(channels, image_size, latent_dim)
+        self.decoder = Decoder(channels, image_size, latent_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encoder(x)
+        return self.decoder(reparameterize(mu, logvar)), mu, logvar
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Latent codes -> images in [-1, 1] (the Bernoulli mean, rescaled)."""
+        return torch.tanh(self.decoder(z) / 2)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Images -> posterior means: the deterministic code used for plots and widgets."""
+        return self.encoder(x)[0]
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Draw n images from the prior p(z) = N(0, I) through the decoder."""
+        device = next(self.parameters()).device
+        z = torch.randn(n, self.latent_dim, generator=generator).to(device)
+        return self.decode(z)

@@ -1,0 +1,106 @@
+"""Pictures: image grids, loss curves, latent scatter plots, and PNG bytes for widgets."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from PIL import Image
+from torchvision.utils import make_grid
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """Images in [-1, 1], (B, C, H, W) -> uint8 array (B, H, W, C)."""
+    if images.dim() != 4:
+        raise ValueError(f"expected a batch (B, C, H, W), got shape {tuple(images.shape)}")
+    x = ((images.detach().cpu().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return x.permute(0, 2, 3, 1).numpy()
+
+
+def grid(images: torch.Tensor, nrow: int = 8) -> np.ndarray:
+    """Tile a batch in [-1, 1] into one uint8 image (H, W, C), with a thin dark border."""
+    tiled = make_grid(
+        images.detach().cpu().float().clamp(-1, 1), nrow=nrow, padding=2, pad_value=-1
+    )
+    return to_uint8(tiled[None])[0]
+
+
+def show_images(
+    images: torch.Tensor, nrow: int = 8, title: str | None = None, ax: Axes | None = None
+) -> Axes:
+    """Draw a batch of images in [-1, 1] as a grid."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(nrow * 0.6 + 0.4, (len(images) // nrow + 1) * 0.6 + 0.4))
+    tiled = grid(images, nrow)
+    ax.imshow(tiled.squeeze(-1) if tiled.shape[-1] == 1 else tiled, cmap="gray", vmin=0, vmax=255)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_history(
+    history: list[dict[str, float]],
+    keys: tuple[str, ...] | None = None,
+    smooth: int = 20,
+    ax: Axes | None = None,
+) -> Axes:
+    """Plot losses against steps, each smoothed with a running mean of `smooth` steps."""
+    if not history:
+        raise ValueError("the history is empty: train for at least one step first")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    keys = keys or tuple(k for k in history[0] if k != "step")
+    steps = np.array([h["step"] for h in history])
+    window = max(1, min(smooth, len(history)))
+    kernel = np.ones(window) / window
+    for key in keys:
+        values = np.convolve([h[key] for h in history], kernel, mode="valid")
+        ax.plot(steps[window - 1 :], values, label=key)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss per image")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def pca(codes: torch.Tensor, k: int = 2) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Top-k principal directions of codes (N, D): (mean (D,), directions (k, D), stds (k,))."""
+    if codes.dim() != 2 or len(codes) < 2:
+        raise ValueError(f"expected codes of shape (N >= 2, D), got {tuple(codes.shape)}")
+    k = min(k, codes.shape[1])
+    mean = codes.mean(0)
+    _, s, vh = torch.linalg.svd(codes - mean, full_matrices=False)
+    signs = torch.sign(vh[:k].sum(1, keepdim=True)).clamp(min=0) * 2 - 1  # fix SVD's sign
+    return mean, vh[:k] * signs, s[:k] / (len(codes) - 1) ** 0.5
+
+
+def plot_latent(codes: torch.Tensor, labels: torch.Tensor, ax: Axes | None = None) -> Axes:
+    """Scatter latent codes coloured by class; codes of more than 2 dims are PCA-projected."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.5))
+    if codes.shape[1] > 2:
+        mean, dirs, _ = pca(codes, 2)
+        xy = (codes - mean) @ dirs.T
+        ax.set_xlabel("principal component 1")
+        ax.set_ylabel("principal component 2")
+    else:
+        xy = codes
+        ax.set_xlabel("z[0]")
+        ax.set_ylabel("z[1]")
+    points = ax.scatter(xy[:, 0], xy[:, 1], c=labels, cmap="tab10", s=4, alpha=0.7)
+    ax.figure.colorbar(points, ax=ax, ticks=range(10), label="class")
+    return ax
+
+
+def png_bytes(images: torch.Tensor, nrow: int = 8, scale: int = 4) -> bytes:
+    """A batch in [-1, 1] as PNG bytes, upscaled `scale` times (crisp pixels) for widgets."""
+    tiled = grid(images, nrow) if len(images) > 1 else to_uint8(images)[0]
+    picture = Image.fromarray(tiled.squeeze(-1) if tiled.shape[-1] == 1 else tiled)
+    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,0 +1,107 @@
+"""Interactive views for the notebooks, built from core ipywidgets (7.7 and 8, Colab too).
+
+Each view is a VBox whose callbacks write PNG bytes into an `Image` widget: setting a slider's
+`.value` redraws at once, so tests drive them headless exactly as a learner's mouse does.
+Errors inside a callback go to an Output widget below the view, where JupyterLab shows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ipywidgets as widgets
+import torch
+
+from hvg.latent import interpolate
+from hvg.plots import pca, png_bytes
+
+Decode = Callable[[torch.Tensor], torch.Tensor]  # codes (B, D) -> images (B, C, H, W) in [-1, 1]
+
+
+def _render(decode: Decode, z: torch.Tensor, scale: int) -> bytes:
+    """Decode one code to PNG bytes, without tracking gradients."""
+    with torch.no_grad():
+        return png_bytes(decode(z[None]), scale=scale)
+
+
+class LatentSliders(widgets.VBox):
+    """One slider per principal direction of the codes, in standard deviations from their mean.
+
+    With a 2-D latent these are the latent axes (up to a rotation); with more dimensions they
+    are the directions along which the encoder spreads the data most.
+    """
+
+    def __init__(
+        self,
+        decode: Decode,
+        codes: torch.Tensor,
+        n_sliders: int = 4,
+        limit: float = 3.0,
+        scale: int = 6,
+    ):
+        self.decode, self.scale = decode, scale
+        self.mean, self.directions, self.stds = pca(codes.detach().float(), n_sliders)
+        self.sliders = [
+            widgets.FloatSlider(
+                value=0.0,
+                min=-limit,
+                max=limit,
+                step=0.1,
+                description=f"PC {i + 1}",
+                continuous_update=True,
+            )
+            for i in range(len(self.directions))
+        ]
+        self.image = widgets.Image(format="png")
+        self.image.add_class("latent-image")
+        self.errors = widgets.Output()
+        super().__init__([self.image, *self.sliders, self.errors])
+        for slider in self.sliders:
+            slider.observe(self.errors.capture()(self.redraw), names="value")
+        self.redraw()
+
+    def latent(self) -> torch.Tensor:
+        """The code the sliders point at: mean + sum_i value_i * std_i * direction_i."""
+        values = torch.tensor([s.value for s in self.sliders], dtype=self.mean.dtype)
+        return self.mean + (values * self.stds) @ self.directions
+
+    def redraw(self, change: dict | None = None) -> None:
+        self.image.value = _render(self.decode, self.latent(), self.scale)
+
+
+class Interpolation(widgets.VBox):
+    """A slider t in [0, 1] that walks from one named code to another; the image follows."""
+
+    def __init__(
+        self,
+        decode: Decode,
+        anchors: dict[str, torch.Tensor],
+        start: str | None = None,
+        end: str | None = None,
+        spherical: bool = False,
+        scale: int = 6,
+    ):
+        if len(anchors) < 2:
+            raise ValueError("Interpolation needs at least two named codes to walk between")
+        names = list(anchors)
+        self.decode, self.anchors, self.spherical, self.scale = decode, anchors, spherical, scale
+        self.start = widgets.Dropdown(options=names, value=start or names[0], description="from")
+        self.end = widgets.Dropdown(options=names, value=end or names[-1], description="to")
+        self.t = widgets.FloatSlider(
+            value=0.0, min=0.0, max=1.0, step=0.05, description="t", continuous_update=True
+        )
+        self.image = widgets.Image(format="png")
+        self.image.add_class("interpolation-image")
+        self.errors = widgets.Output()
+        super().__init__([widgets.HBox([self.start, self.end]), self.image, self.t, self.errors])
+        for control in (self.start, self.end, self.t):
+            control.observe(self.errors.capture()(self.redraw), names="value")
+        self.redraw()
+
+    def latent(self) -> torch.Tensor:
+        """The code a fraction t of the way between the two chosen anchors."""
+        z0, z1 = self.anchors[self.start.value], self.anchors[self.end.value]
+        return interpolate(z0, z1, self.t.value, self.spherical)
+
+    def redraw(self, change: dict | None = None) -> None:
+        self.image.value = _render(self.decode, self.latent(), self.scale)

@@ -1,0 +1,73 @@
+"""The command line, run as a user runs it: `python -m hvg ...` in a subprocess."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from hvg.checkpoints import load_history, read_metadata
+
+
+def hvg(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "hvg", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_help_lists_the_commands():
+    result = hvg("--help")
+    assert result.returncode == 0
+    assert "train" in result.stdout and "sample" in result.stdout
+    assert "--steps" in hvg("train", "--help").stdout
+
+
+def test_train_then_sample(tmp_path):
+    ckpt = tmp_path / "vae-mnist.safetensors"
+    result = hvg(
+        "train",
+        "vae",
+        "--dataset",
+        "mnist",
+        "--steps",
+        "5",
+        "--batch-size",
+        "32",
+        "--out",
+        str(ckpt),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "after 5 steps" in result.stdout
+    assert read_metadata(ckpt)["command"] == (
+        f"python -m hvg train vae --dataset mnist --steps 5 --batch-size 32 --out {ckpt}"
+    )
+    assert len(load_history(ckpt)) == 5
+
+    samples = tmp_path / "samples.npz"
+    result = hvg("sample", str(ckpt), "-n", "10", "-o", str(samples))
+    assert result.returncode == 0, result.stderr
+    images = np.load(samples)["images"]
+    assert images.dtype == np.uint8 and images.shape == (10, 1, 28, 28)
+    assert images.std() > 0
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("sample", "missing.safetensors", "-o", "x.npz"), "no checkpoint at missing.safetensors"),
+        (
+            ("train", "vae", "--image-size", "30", "--steps", "1", "--out", "x.safetensors"),
+            "multiple of 4",
+        ),
+    ],
+)
+def test_bad_input_is_one_clear_line(tmp_path, args, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "hvg", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
