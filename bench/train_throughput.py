@@ -11,8 +11,8 @@ import platform
 import time
 
 import torch
-from hvg.data import get_dataloader
 
+from hvg.data import get_dataloader
 from hvg.models import VAE
 from hvg.train import fit, vae_step
 

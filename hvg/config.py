@@ -33,9 +33,8 @@ def pick(full: T, quick: T) -> T:
     return quick if quick_mode() else full
 
 
-def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and torch so that a run repeats; returns a seeded torch Generator."""
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch so that a run repeats."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)

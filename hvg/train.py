@@ -6,6 +6,7 @@ model and returns its losses as floats. `vae_step` is the VAE's; other models ad
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator
 
@@ -32,10 +33,16 @@ def device_of(model: nn.Module) -> torch.device:
 
 
 def batches(loader: DataLoader) -> Iterator[torch.Tensor]:
-    """Images from `loader`, epoch after epoch, without end."""
+    """Images from `loader`, epoch after epoch from epoch 0, without end.
+
+    A sampler with `set_epoch` (hvg's EpochSampler, DistributedSampler) is told each epoch,
+    so the order of the data depends on the seed alone, not on earlier use of the loader.
+    """
     if len(loader) == 0:
         raise ValueError("the data loader is empty: lower batch_size or raise limit")
-    while True:
+    for epoch in itertools.count():
+        if hasattr(loader.sampler, "set_epoch"):
+            loader.sampler.set_epoch(epoch)
         for images, *_ in loader:
             yield images
 

@@ -18,7 +18,7 @@ def test_sliders_redraw_the_image(model):
     view = LatentSliders(model.decode, codes, n_sliders=3)
     assert len(view.sliders) == 3
     at_mean = view.image.value
-    assert at_mean.startswith(b"\x89PNG")
+    assert bytes(at_mean).startswith(b"\x89PNG")
     assert torch.allclose(view.latent(), codes.mean(0), atol=1e-6)
     view.sliders[0].value = 2.5
     assert view.image.value != at_mean
