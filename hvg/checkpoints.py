@@ -1,7 +1,10 @@
-"""Model checkpoints: weights in safetensors, with the model's name, config and history inside.
+"""Checkpoints: one safetensors file holding a model and, optionally, its whole training state.
 
-A checkpoint is one file that `load_model` turns back into a ready model, whatever its name:
-the registry name and constructor config travel in the safetensors metadata.
+Weights are stored under their state_dict names, so any safetensors tool can read them; the
+model's registry name and config, the loss history and the step travel in the metadata. A
+training checkpoint adds each optimizer's tensors (under `__optim__.NAME.`) with its settings
+in the metadata, and torch's random state (`__rng__`), so that a resumed run continues exactly.
+Files are written to a temporary name and renamed: a crash never leaves a half-written file.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 from torch import nn
@@ -18,6 +22,7 @@ from torch import nn
 from hvg.models import MODELS, build_model
 
 CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
+OPTIM, RNG = "__optim__.", "__rng__"
 
 
 class CheckpointError(RuntimeError):
@@ -32,24 +37,49 @@ def model_name(model: nn.Module) -> str:
     raise ValueError(f"{type(model).__name__} is not a registered model: add it to hvg.models")
 
 
+def _optimizer_tensors(name: str, optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:
+    """Split an optimizer's state_dict into tensors and a JSON-able rest."""
+    state = optimizer.state_dict()
+    tensors, scalars = {}, {}
+    for index, values in state["state"].items():
+        for key, value in values.items():
+            if torch.is_tensor(value):
+                tensors[f"{OPTIM}{name}.{index}.{key}"] = value
+            else:
+                scalars[f"{index}.{key}"] = value
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+
+
 def save_model(
-    model: nn.Module, path: str | Path, history: list[dict[str, float]] | None = None, **info: str
+    model: nn.Module,
+    path: str | Path,
+    history: list[dict[str, float]] | None = None,
+    optimizers: dict[str, torch.optim.Optimizer] | None = None,
+    step: int | None = None,
+    **info: str,
 ) -> Path:
-    """Write weights, name, config and (optional) loss history; atomic: write, then rename."""
+    """Write a checkpoint atomically; with `optimizers` and `step` it can resume training."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     metadata = {
         "hvg_model": model_name(model),
         "config": json.dumps(model.config),
         "history": json.dumps(history or []),
         **info,
     }
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if optimizers is not None:
+        for name, optimizer in optimizers.items():
+            extra, rest = _optimizer_tensors(name, optimizer)
+            tensors.update({k: v.detach().cpu().contiguous() for k, v in extra.items()})
+            metadata[f"{OPTIM}{name}"] = json.dumps(rest)
+        tensors[RNG] = torch.get_rng_state()
+        metadata["step"] = str(step)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is meant to be shared
     try:
         save_file(tensors, tmp, metadata=metadata)
+        os.chmod(tmp, 0o644)  # the temp file is private; a checkpoint is meant to be shared
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -74,8 +104,20 @@ def read_metadata(path: str | Path) -> dict[str, str]:
     return metadata
 
 
+def _load_weights(path: Path, model: nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    """Copy the checkpoint's weights into `model`, naming any mismatch."""
+    weights = {k: v for k, v in tensors.items() if not k.startswith((OPTIM, RNG))}
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as err:
+        raise CheckpointError(
+            f"{path} does not fit the {model_name(model)!r} model: {err}"
+        ) from None
+
+
 def load_model(path: str | Path, expect: str | None = None) -> nn.Module:
     """Rebuild the model a checkpoint holds, in eval mode; `expect` checks its registry name."""
+    path = Path(path)
     metadata = read_metadata(path)
     name = metadata["hvg_model"]
     if expect is not None and name != expect:
@@ -83,12 +125,52 @@ def load_model(path: str | Path, expect: str | None = None) -> nn.Module:
     if name not in MODELS:
         raise CheckpointError(f"{path} holds an unknown model {name!r}: is hvg up to date?")
     model = build_model(name, **json.loads(metadata["config"]))
-    state = load_file(str(path))
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as err:
-        raise CheckpointError(f"{path} does not fit the {name!r} model: {err}") from None
+    _load_weights(path, model, load_file(str(path)))
     return model.eval()
+
+
+def resume(
+    path: str | Path, model: nn.Module, optimizers: dict[str, torch.optim.Optimizer]
+) -> tuple[int, list[dict[str, float]]]:
+    """Load a training checkpoint into a freshly built model and its optimizers.
+
+    Restores weights, optimizer states and torch's random state; returns (step, history).
+    The checkpoint must hold the same model, config and optimizers as the run resuming it.
+    """
+    path = Path(path)
+    metadata = read_metadata(path)
+    name = model_name(model)
+    if metadata["hvg_model"] != name:
+        raise CheckpointError(f"{path} holds a {metadata['hvg_model']!r} model, not {name!r}")
+    saved = json.loads(metadata["config"])
+    if saved != model.config:
+        raise CheckpointError(
+            f"{path} was trained with config {saved}, but this run asks for {model.config}: "
+            "use the same settings, or another output folder to start afresh"
+        )
+    if "step" not in metadata:
+        raise CheckpointError(f"{path} holds weights only (no training state) and can't resume")
+    tensors = load_file(str(path))
+    _load_weights(path, model, tensors)
+    for opt_name, optimizer in optimizers.items():
+        key = f"{OPTIM}{opt_name}"
+        if key not in metadata:
+            raise CheckpointError(f"{path} has no state for optimizer {opt_name!r}")
+        rest = json.loads(metadata[key])
+        state: dict[int, dict] = {}
+        for full, value in tensors.items():
+            if full.startswith(key + "."):
+                index, field = full[len(key) + 1 :].split(".", 1)
+                state.setdefault(int(index), {})[field] = value
+        for full, value in rest["scalars"].items():
+            index, field = full.split(".", 1)
+            state.setdefault(int(index), {})[field] = value
+        try:
+            optimizer.load_state_dict({"state": state, "param_groups": rest["param_groups"]})
+        except (ValueError, KeyError) as err:
+            raise CheckpointError(f"{path}: optimizer {opt_name!r} does not fit: {err}") from None
+    torch.set_rng_state(tensors[RNG])
+    return int(metadata["step"]), json.loads(metadata["history"])
 
 
 def load_history(path: str | Path) -> list[dict[str, float]]:

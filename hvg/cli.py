@@ -1,7 +1,7 @@
 """Command line: `python -m hvg train ...` and `python -m hvg sample ...`.
 
-The CLI calls the same functions as the notebooks (hvg.pretrained, hvg.checkpoints):
-one recipe trains a model whether it is asked for here or by a notebook.
+The CLI calls the same functions as the notebooks (hvg.train, hvg.checkpoints): one recipe
+trains a model whether it is asked for here or by a notebook.
 """
 
 from __future__ import annotations
@@ -13,37 +13,29 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hvg.checkpoints import CheckpointError, load_model, save_model
+from hvg.checkpoints import CheckpointError, load_model
 from hvg.data import DATASETS, DatasetUnavailableError
 from hvg.plots import to_uint8
-from hvg.pretrained import train_model
+from hvg.train import NonFiniteLossError, train_model
 
 
 def train(args: argparse.Namespace) -> None:
-    """Train a model and write its checkpoint."""
-    model, history = train_model(
-        args.model,
-        args.dataset,
-        args.steps,
-        args.seed,
-        args.batch_size,
-        args.lr,
-        args.latent_dim,
-        args.image_size,
-    )
+    """Train a model into OUT/MODEL-DATASET.safetensors, resuming if that file exists."""
+    checkpoint = Path(args.out) / f"{args.model}-{args.dataset}.safetensors"
     command = "python -m hvg " + " ".join(sys.argv[1:])
-    path = save_model(
-        model,
-        args.out,
-        history[:: max(1, len(history) // 1000)],
-        dataset=args.dataset,
+    _, history = train_model(
+        args.model, args.dataset, args.steps, args.seed, args.batch_size, args.lr,
+        args.latent_dim, args.image_size, args.limit, checkpoint, args.checkpoint_every,
         command=command,
-    )
-    print(f"wrote {path} after {len(history)} steps (final loss {history[-1]['loss']:.2f})")
+    )  # fmt: skip
+    final = f" (final loss {history[-1]['loss']:.2f})" if history else ""
+    print(f"wrote {checkpoint} at step {len(history)}{final}")
 
 
 def sample(args: argparse.Namespace) -> None:
     """Draw images from a checkpoint's prior and save them as uint8 (N, C, H, W) in an npz."""
+    if args.n < 1:
+        raise ValueError(f"-n must be at least 1, got {args.n}")
     model = load_model(args.checkpoint)
     generator = torch.Generator().manual_seed(args.seed)
     images = model.sample(args.n, generator=generator)
@@ -58,20 +50,28 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m hvg", description=__doc__.splitlines()[0])
     commands = root.add_subparsers(dest="command", required=True)
 
-    t = commands.add_parser("train", help="train a model and save a checkpoint")
+    t = commands.add_parser(
+        "train", help="train a model and save a checkpoint",
+        description="Train MODEL on a data set. The training state is saved to "
+        "OUT/MODEL-DATASET.safetensors every --checkpoint-every steps and at the end; run the "
+        "same command again to resume an interrupted run (or to train further with a larger "
+        "--steps).",
+    )  # fmt: skip
     t.add_argument("model", choices=["vae"], help="which model to train")
     t.add_argument("--dataset", default="mnist", choices=sorted(DATASETS), help="data set")
-    t.add_argument("--image-size", type=int, default=None, help="side in pixels (native)")
-    t.add_argument("--steps", type=int, default=10_000, help="optimizer steps (10000)")
+    t.add_argument("--out", required=True, help="folder for the checkpoint")
+    t.add_argument("--steps", type=int, default=10_000, help="train until this step (10000)")
     t.add_argument("--batch-size", type=int, default=128, help="images per step (128)")
     t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (1e-3)")
     t.add_argument("--latent-dim", type=int, default=16, help="size of z (16)")
+    t.add_argument("--image-size", type=int, default=None, help="side in pixels (native)")
+    t.add_argument("--limit", type=int, default=None, help="use only the first N images")
     t.add_argument("--seed", type=int, default=0, help="seed for weights and data order (0)")
-    t.add_argument("--out", required=True, help="checkpoint file to write (.safetensors)")
+    t.add_argument("--checkpoint-every", type=int, default=500, help="steps between saves")
     t.set_defaults(run=train)
 
     s = commands.add_parser("sample", help="draw images from a checkpoint into an npz file")
-    s.add_argument("checkpoint", help="a checkpoint written by `train`")
+    s.add_argument("checkpoint", help="a checkpoint written by `train` (or a shipped one)")
     s.add_argument("-n", type=int, default=64, help="number of images (64)")
     s.add_argument("-o", "--output", required=True, help="npz file; key `images`, uint8 NCHW")
     s.add_argument("--seed", type=int, default=0, help="seed for the prior draws (0)")
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         args.run(args)
-    except (CheckpointError, DatasetUnavailableError, ValueError) as err:
+    except (CheckpointError, DatasetUnavailableError, NonFiniteLossError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -338,4 +338,5 @@ def get_dataloader(
     return DataLoader(
         ds, batch_size=batch_size, sampler=EpochSampler(len(ds), seed) if shuffle else None,
         num_workers=num_workers, drop_last=shuffle if drop_last is None else drop_last,
+        generator=torch.Generator().manual_seed(seed),  # keeps torch's global RNG untouched
     )  # fmt: skip

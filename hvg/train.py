@@ -1,7 +1,10 @@
-"""The training loop: any model's step function, run for N steps with a progress bar.
+"""The training engine: any model's step function, run for N steps, checkpointed and resumable.
 
-`fit` knows nothing about a particular model: a step function takes one batch, updates the
-model and returns its losses as floats. `vae_step` is the VAE's; other models add theirs.
+`fit` knows nothing about a particular model. A `Recipe` bundles a model, its optimizers and a
+step function that takes one batch, updates the model and returns its losses as floats.
+`vae_recipe` is the VAE's; other models add theirs. With a checkpoint path, `fit` saves the
+whole training state every few steps and resumes from it, so an interrupted run (Ctrl-C, a
+crash, a killed process) continues exactly where it stopped.
 """
 
 from __future__ import annotations
@@ -9,18 +12,32 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from hvg.checkpoints import resume, save_model
 from hvg.config import seed_everything
+from hvg.data import get_dataloader
 from hvg.losses import vae_loss
+from hvg.models import build_model
 from hvg.models.vae import VAE
 
 StepFn = Callable[[torch.Tensor], dict[str, float]]
 History = list[dict[str, float]]
+
+
+@dataclass
+class Recipe:
+    """What training needs besides data: the model, its optimizers (by name), one step."""
+
+    model: nn.Module
+    optimizers: dict[str, torch.optim.Optimizer]
+    step: StepFn
 
 
 class NonFiniteLossError(RuntimeError):
@@ -32,47 +49,86 @@ def device_of(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-def batches(loader: DataLoader) -> Iterator[torch.Tensor]:
-    """Images from `loader`, epoch after epoch from epoch 0, without end.
+def batches(loader: DataLoader, start: int = 0) -> Iterator[torch.Tensor]:
+    """Images from `loader`, epoch after epoch without end, beginning after `start` batches.
 
-    A sampler with `set_epoch` (hvg's EpochSampler, DistributedSampler) is told each epoch,
-    so the order of the data depends on the seed alone, not on earlier use of the loader.
+    A sampler with `set_epoch` (hvg's EpochSampler, DistributedSampler) is told each epoch, so
+    the order of the data depends on the seed and the step alone: a resumed run sees the same
+    batches as one that never stopped.
     """
     if len(loader) == 0:
         raise ValueError("the data loader is empty: lower batch_size or raise limit")
-    for epoch in itertools.count():
+    first_epoch, skip = divmod(start, len(loader))
+    for epoch in itertools.count(first_epoch):
         if hasattr(loader.sampler, "set_epoch"):
             loader.sampler.set_epoch(epoch)
-        for images, *_ in loader:
+        for images, *_ in itertools.islice(loader, skip if epoch == first_epoch else 0, None):
             yield images
 
 
-def fit(
-    step: StepFn, loader: DataLoader, steps: int, desc: str = "training", progress: bool = True
-) -> History:
-    """Run `step` on `steps` batches; return one dict of losses per step (with its step number).
+def _check_finite(losses: dict[str, float], step: int, checkpoint: Path | None, saved: int) -> None:
+    """Stop with a message that says which loss, when, and what to try."""
+    for name, value in losses.items():
+        if not math.isfinite(value):
+            kept = (
+                f" The last good checkpoint, {checkpoint} (step {saved}), is kept."
+                if (checkpoint and saved)
+                else ""
+            )
+            raise NonFiniteLossError(
+                f"loss {name!r} is {value} at step {step}: lower the learning rate, or check "
+                f"the inputs are scaled to [-1, 1].{kept}"
+            )
 
-    Ctrl-C (or the notebook's stop button) ends training early and keeps what was learned:
-    the history so far is returned and the model keeps its weights.
+
+def fit(
+    recipe: Recipe,
+    loader: DataLoader,
+    steps: int,
+    checkpoint: str | Path | None = None,
+    every: int = 500,
+    desc: str = "training",
+    progress: bool = True,
+    **info: str,
+) -> History:
+    """Train `recipe` until step `steps`; return one dict of losses per step.
+
+    With `checkpoint`, the training state is saved there every `every` steps, at the end, and
+    on Ctrl-C; if the file exists, training resumes from it. `info` goes into its metadata.
     """
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
-    history: History = []
-    data = batches(loader)
-    bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress)
+    if not isinstance(every, int) or every < 1:
+        raise ValueError(f"every must be a positive int, got {every!r}")
+    checkpoint = Path(checkpoint) if checkpoint is not None else None
+    start, history = 0, []
+    if checkpoint is not None and checkpoint.exists():
+        start, history = resume(checkpoint, recipe.model, recipe.optimizers)
+        print(f"Resuming from {checkpoint} at step {start}.")
+
+    def save(step: int) -> None:
+        if checkpoint is not None:
+            save_model(recipe.model, checkpoint, history, recipe.optimizers, step, **info)
+
+    data = batches(loader, start)
+    bar = tqdm(
+        range(start + 1, steps + 1), desc=desc, initial=start, total=steps, disable=not progress
+    )
+    saved = start
     try:
         for i in bar:
-            losses = step(next(data))
-            for name, value in losses.items():
-                if not math.isfinite(value):
-                    raise NonFiniteLossError(
-                        f"loss {name!r} is {value} at step {i}: lower the learning rate, "
-                        "or check the inputs are scaled to [-1, 1]"
-                    )
+            losses = recipe.step(next(data))
+            _check_finite(losses, i, checkpoint, saved)
             history.append({"step": float(i), **losses})
             bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
+            if i % every == 0 or i == steps:
+                save(i)
+                saved = i
     except KeyboardInterrupt:
-        print(f"Interrupted after {len(history)} of {steps} steps; the model keeps its weights.")
+        done = int(history[-1]["step"]) if history else start
+        save(done)
+        where = f"; saved to {checkpoint}, run again to resume" if checkpoint else ""
+        print(f"Interrupted at step {done} of {steps}{where}. The model keeps its weights.")
     finally:
         bar.close()
     return history
@@ -94,6 +150,12 @@ def vae_step(model: VAE, optimizer: torch.optim.Optimizer, beta: float = 1.0) ->
     return step
 
 
+def vae_recipe(model: VAE, lr: float = 1e-3, beta: float = 1.0) -> Recipe:
+    """Adam on the negative ELBO."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    return Recipe(model, {"adam": optimizer}, vae_step(model, optimizer, beta))
+
+
 def train_vae(
     model: VAE,
     loader: DataLoader,
@@ -105,7 +167,46 @@ def train_vae(
 ) -> History:
     """Train a VAE with Adam for `steps` batches, seeded so that the run repeats."""
     seed_everything(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history = fit(vae_step(model, optimizer, beta), loader, steps, "VAE", progress)
+    history = fit(vae_recipe(model, lr, beta), loader, steps, desc="VAE", progress=progress)
     model.eval()
     return history
+
+
+def train_model(
+    name: str,
+    dataset: str = "mnist",
+    steps: int = 10_000,
+    seed: int = 0,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    latent_dim: int = 16,
+    image_size: int | None = None,
+    limit: int | None = None,
+    checkpoint: str | Path | None = None,
+    every: int = 500,
+    progress: bool = True,
+    **info: str,
+) -> tuple[nn.Module, History]:
+    """Build `name` for `dataset` from a seed and train it: the recipe behind the CLI and the
+    notebooks' fallback when a shipped checkpoint is missing. Returns (model, loss history)."""
+    if name != "vae":
+        raise ValueError(f"no training recipe for {name!r} yet: choose 'vae'")
+    loader = get_dataloader(dataset, image_size, "train", batch_size, limit=limit, seed=seed)
+    images, _ = loader.dataset[0]
+    seed_everything(seed)
+    model = build_model(
+        name, channels=images.shape[0], image_size=images.shape[-1], latent_dim=latent_dim
+    )
+    recipe = vae_recipe(model, lr)
+    history = fit(
+        recipe,
+        loader,
+        steps,
+        checkpoint,
+        every,
+        desc=name,
+        progress=progress,
+        dataset=dataset,
+        **info,
+    )
+    return model.eval(), history

@@ -24,23 +24,12 @@ def test_help_lists_the_commands():
 
 def test_train_then_sample(tmp_path):
     ckpt = tmp_path / "vae-mnist.safetensors"
-    result = hvg(
-        "train",
-        "vae",
-        "--dataset",
-        "mnist",
-        "--steps",
-        "5",
-        "--batch-size",
-        "32",
-        "--out",
-        str(ckpt),
-    )
+    args = ("train", "vae", "--dataset", "mnist", "--steps", "5", "--batch-size", "32")
+    result = hvg(*args, "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert "after 5 steps" in result.stdout
-    assert read_metadata(ckpt)["command"] == (
-        f"python -m hvg train vae --dataset mnist --steps 5 --batch-size 32 --out {ckpt}"
-    )
+    assert f"wrote {ckpt} at step 5" in result.stdout
+    command = read_metadata(ckpt)["command"]
+    assert command == f"python -m hvg {' '.join(args)} --out {tmp_path}"
     assert len(load_history(ckpt)) == 5
 
     samples = tmp_path / "samples.npz"
@@ -55,13 +44,13 @@ def test_train_then_sample(tmp_path):
     "args,message",
     [
         (("sample", "missing.safetensors", "-o", "x.npz"), "no checkpoint at missing.safetensors"),
-        (
-            ("train", "vae", "--image-size", "30", "--steps", "1", "--out", "x.safetensors"),
-            "multiple of 4",
-        ),
+        (("train", "vae", "--image-size", "30", "--steps", "1", "--out", "run"), "multiple of 4"),
+        (("sample", "broken.safetensors", "-o", "x.npz"), "broken.safetensors is not a readable"),
+        (("sample", "missing.safetensors", "-n", "0", "-o", "x.npz"), "-n must be at least 1"),
     ],
 )
 def test_bad_input_is_one_clear_line(tmp_path, args, message):
+    (tmp_path / "broken.safetensors").write_bytes(b"not a checkpoint")
     result = subprocess.run(
         [sys.executable, "-m", "hvg", *args],
         capture_output=True,
