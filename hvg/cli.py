@@ -1,4 +1,4 @@
-"""Command line: `python -m hvg train ...` and `python -m hvg sample ...`.
+"""Command line: `python -m hvg train`, `sample` and `export`.
 
 The CLI calls the same functions as the notebooks (hvg.train, hvg.checkpoints): one recipe
 trains a model whether it is asked for here or by a notebook.
@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hvg.checkpoints import CheckpointError, load_model
+from hvg.checkpoints import CheckpointError, load_history, load_model, read_metadata, save_model
 from hvg.data import DATASETS, DatasetUnavailableError
 from hvg.plots import to_uint8
-from hvg.train import NonFiniteLossError, train_model
+from hvg.train import RECIPES, NonFiniteLossError, train_model
 
 
 def train(args: argparse.Namespace) -> None:
@@ -28,8 +28,8 @@ def train(args: argparse.Namespace) -> None:
         args.latent_dim, args.image_size, args.limit, checkpoint, args.checkpoint_every,
         command=command,
     )  # fmt: skip
-    final = f" (final loss {history[-1]['loss']:.2f})" if history else ""
-    print(f"wrote {checkpoint} at step {len(history)}{final}")
+    final = ", ".join(f"{k} {v:.3g}" for k, v in history[-1].items() if k != "step")
+    print(f"wrote {checkpoint} at step {len(history)} ({final})")
 
 
 def sample(args: argparse.Namespace) -> None:
@@ -45,6 +45,15 @@ def sample(args: argparse.Namespace) -> None:
     print(f"wrote {args.n} images of shape {tuple(images.shape[1:])} to {out}")
 
 
+def export(args: argparse.Namespace) -> None:
+    """Copy a training checkpoint's weights, history and command, without optimizer state."""
+    metadata = read_metadata(args.checkpoint)
+    info = {k: metadata[k] for k in ("dataset", "command", "step") if k in metadata}
+    model = load_model(args.checkpoint)
+    out = save_model(model, args.output, load_history(args.checkpoint), **info)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, weights only)")
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser, with one sub-command per action."""
     root = argparse.ArgumentParser(prog="python -m hvg", description=__doc__.splitlines()[0])
@@ -57,13 +66,13 @@ def parser() -> argparse.ArgumentParser:
         "same command again to resume an interrupted run (or to train further with a larger "
         "--steps).",
     )  # fmt: skip
-    t.add_argument("model", choices=["vae"], help="which model to train")
+    t.add_argument("model", choices=sorted(RECIPES), help="which model to train")
     t.add_argument("--dataset", default="mnist", choices=sorted(DATASETS), help="data set")
     t.add_argument("--out", required=True, help="folder for the checkpoint")
     t.add_argument("--steps", type=int, default=10_000, help="train until this step (10000)")
     t.add_argument("--batch-size", type=int, default=128, help="images per step (128)")
-    t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (1e-3)")
-    t.add_argument("--latent-dim", type=int, default=16, help="size of z (16)")
+    t.add_argument("--lr", type=float, help="Adam learning rate (vae 1e-3, dcgan 2e-4)")
+    t.add_argument("--latent-dim", type=int, help="size of z (vae 16, dcgan 100)")
     t.add_argument("--image-size", type=int, default=None, help="side in pixels (native)")
     t.add_argument("--limit", type=int, default=None, help="use only the first N images")
     t.add_argument("--seed", type=int, default=0, help="seed for weights and data order (0)")
@@ -76,6 +85,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, help="npz file; key `images`, uint8 NCHW")
     s.add_argument("--seed", type=int, default=0, help="seed for the prior draws (0)")
     s.set_defaults(run=sample)
+
+    e = commands.add_parser(
+        "export", help="write a weights-only copy of a checkpoint (for shipping)",
+        description="Drop the optimizer and random state (about two thirds of a training "
+        "checkpoint) and keep weights, config, history and the command that trained it.",
+    )  # fmt: skip
+    e.add_argument("checkpoint", help="a checkpoint written by `train`")
+    e.add_argument("-o", "--output", required=True, help="the .safetensors file to write")
+    e.set_defaults(run=export)
     return root
 
 

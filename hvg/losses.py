@@ -25,3 +25,15 @@ def vae_loss(
     recon = bernoulli_nll(logits, x).mean()
     kl = kl_normal(mu, logvar).mean()
     return {"loss": recon + beta * kl, "recon": recon, "kl": kl}
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """-[log D(x) + log(1 - D(G(z)))]: the discriminator's side of the minimax game."""
+    real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+    fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    return real + fake
+
+
+def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """-log D(G(z)): the non-saturating generator loss (strong gradients when D wins)."""
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))

@@ -23,8 +23,9 @@ from tqdm.auto import tqdm
 from hvg.checkpoints import resume, save_model
 from hvg.config import seed_everything
 from hvg.data import get_dataloader
-from hvg.losses import vae_loss
+from hvg.losses import discriminator_loss, generator_loss, vae_loss
 from hvg.models import build_model
+from hvg.models.dcgan import DCGAN
 from hvg.models.vae import VAE
 
 StepFn = Callable[[torch.Tensor], dict[str, float]]
@@ -172,14 +173,55 @@ def train_vae(
     return history
 
 
+def dcgan_step(
+    model: DCGAN, d_optimizer: torch.optim.Optimizer, g_optimizer: torch.optim.Optimizer
+) -> StepFn:
+    """One discriminator step, then one non-saturating generator step on the same fakes."""
+    g, d = model.generator, model.discriminator
+
+    def step(x: torch.Tensor) -> dict[str, float]:
+        model.train()
+        x = x.to(device_of(model))
+        fake = g(torch.randn(len(x), model.latent_dim, device=x.device))
+        real_logits, fake_logits = d(x), d(fake.detach())
+        loss_d = discriminator_loss(real_logits, fake_logits)
+        d_optimizer.zero_grad(set_to_none=True)
+        loss_d.backward()
+        d_optimizer.step()
+        loss_g = generator_loss(d(fake))
+        g_optimizer.zero_grad(set_to_none=True)
+        loss_g.backward()
+        g_optimizer.step()
+        return {
+            "loss_d": loss_d.item(),
+            "loss_g": loss_g.item(),
+            "d_real": (real_logits > 0).float().mean().item(),  # accuracy on real images
+            "d_fake": (fake_logits < 0).float().mean().item(),  # accuracy on fakes
+        }
+
+    return step
+
+
+def dcgan_recipe(model: DCGAN, lr: float = 2e-4) -> Recipe:
+    """Adam with beta1 = 0.5 for both networks, as in the DCGAN paper."""
+    d_opt = torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
+    g_opt = torch.optim.Adam(model.generator.parameters(), lr=lr, betas=(0.5, 0.999))
+    return Recipe(
+        model, {"discriminator": d_opt, "generator": g_opt}, dcgan_step(model, d_opt, g_opt)
+    )
+
+
+RECIPES: dict[str, Callable[..., Recipe]] = {"vae": vae_recipe, "dcgan": dcgan_recipe}
+
+
 def train_model(
     name: str,
     dataset: str = "mnist",
     steps: int = 10_000,
     seed: int = 0,
     batch_size: int = 128,
-    lr: float = 1e-3,
-    latent_dim: int = 16,
+    lr: float | None = None,
+    latent_dim: int | None = None,
     image_size: int | None = None,
     limit: int | None = None,
     checkpoint: str | Path | None = None,
@@ -188,16 +230,16 @@ def train_model(
     **info: str,
 ) -> tuple[nn.Module, History]:
     """Build `name` for `dataset` from a seed and train it: the recipe behind the CLI and the
-    notebooks' fallback when a shipped checkpoint is missing. Returns (model, loss history)."""
-    if name != "vae":
-        raise ValueError(f"no training recipe for {name!r} yet: choose 'vae'")
+    notebooks' fallback when a shipped checkpoint is missing. `lr` and `latent_dim` default to
+    the model's own. Returns (model, loss history)."""
+    if name not in RECIPES:
+        raise ValueError(f"no training recipe for {name!r}: choose one of {', '.join(RECIPES)}")
     loader = get_dataloader(dataset, image_size, "train", batch_size, limit=limit, seed=seed)
     images, _ = loader.dataset[0]
     seed_everything(seed)
-    model = build_model(
-        name, channels=images.shape[0], image_size=images.shape[-1], latent_dim=latent_dim
-    )
-    recipe = vae_recipe(model, lr)
+    sizes = {"latent_dim": latent_dim} if latent_dim is not None else {}
+    model = build_model(name, channels=images.shape[0], image_size=images.shape[-1], **sizes)
+    recipe = RECIPES[name](model, **({"lr": lr} if lr is not None else {}))
     history = fit(
         recipe,
         loader,

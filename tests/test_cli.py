@@ -60,3 +60,29 @@ def test_bad_input_is_one_clear_line(tmp_path, args, message):
     )
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_dcgan_trains_samples_and_exports(tmp_path):
+    result = hvg(
+        "train",
+        "dcgan",
+        "--steps",
+        "3",
+        "--batch-size",
+        "16",
+        "--limit",
+        "64",
+        "--out",
+        str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    run = tmp_path / "dcgan-mnist.safetensors"
+    shipped = tmp_path / "shipped" / "dcgan-mnist.safetensors"
+    result = hvg("export", str(run), "-o", str(shipped))
+    assert result.returncode == 0, result.stderr
+    assert shipped.stat().st_size < 0.5 * run.stat().st_size
+    assert read_metadata(shipped)["command"] == read_metadata(run)["command"]
+    assert len(load_history(shipped)) == 3
+    result = hvg("sample", str(shipped), "-n", "5", "-o", str(tmp_path / "g.npz"))
+    assert result.returncode == 0, result.stderr
+    assert np.load(tmp_path / "g.npz")["images"].shape == (5, 1, 28, 28)

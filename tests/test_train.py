@@ -39,23 +39,41 @@ def test_resumed_run_equals_uninterrupted_run(loader, tmp_path):
     history = fit(second, loader, 25, tmp_path / "run.safetensors", every=5, progress=False)
 
     assert [h["step"] for h in history] == list(range(1, 26))
-    for a, b in zip(whole.model.state_dict().values(), second.model.state_dict().values(),
-                    strict=True):
+    for a, b in zip(
+        whole.model.state_dict().values(), second.model.state_dict().values(), strict=True
+    ):
         assert torch.equal(a, b)
 
 
 def test_killed_cli_run_resumes_to_the_same_weights(tmp_path):
     def command(out):
-        return [sys.executable, "-m", "hvg", "train", "vae", "--steps", "600", "--limit", "512",
-                "--batch-size", "32", "--latent-dim", "4", "--checkpoint-every", "20",
-                "--out", str(out)]
+        return [
+            sys.executable,
+            "-m",
+            "hvg",
+            "train",
+            "vae",
+            "--steps",
+            "600",
+            "--limit",
+            "512",
+            "--batch-size",
+            "32",
+            "--latent-dim",
+            "4",
+            "--checkpoint-every",
+            "20",
+            "--out",
+            str(out),
+        ]
 
     env = {**os.environ, "TQDM_DISABLE": "1"}
     subprocess.run(command(tmp_path / "whole"), check=True, env=env, capture_output=True)
 
     checkpoint = tmp_path / "killed" / "vae-mnist.safetensors"
-    process = subprocess.Popen(command(tmp_path / "killed"), env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command(tmp_path / "killed"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 120
     while time.time() < deadline:
         if checkpoint.exists() and int(read_metadata(checkpoint)["step"]) >= 60:
@@ -66,8 +84,9 @@ def test_killed_cli_run_resumes_to_the_same_weights(tmp_path):
     killed_at = int(read_metadata(checkpoint)["step"])
     assert 60 <= killed_at < 600, "the run finished before it could be killed"
 
-    result = subprocess.run(command(tmp_path / "killed"), env=env, capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        command(tmp_path / "killed"), env=env, capture_output=True, text=True, check=True
+    )
     assert f"Resuming from {checkpoint} at step {killed_at}" in result.stdout
     whole = load_file(tmp_path / "whole" / "vae-mnist.safetensors")
     resumed = load_file(checkpoint)

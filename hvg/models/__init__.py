@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from torch import nn
 
+from hvg.models.dcgan import DCGAN
 from hvg.models.vae import VAE
 
-MODELS: dict[str, type[nn.Module]] = {"vae": VAE}
+MODELS: dict[str, type[nn.Module]] = {"vae": VAE, "dcgan": DCGAN}
 
 
 def build_model(name: str, **config: object) -> nn.Module:
@@ -16,4 +17,4 @@ def build_model(name: str, **config: object) -> nn.Module:
     return MODELS[name](**config)
 
 
-__all__ = ["MODELS", "VAE", "build_model"]
+__all__ = ["DCGAN", "MODELS", "VAE", "build_model"]

@@ -1,0 +1,76 @@
+"""DCGAN: the paper's architecture rules, its losses, and which network each update moves."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from hvg.losses import discriminator_loss, generator_loss
+from hvg.models import DCGAN
+from hvg.train import dcgan_recipe
+
+
+@pytest.mark.parametrize("channels,size", [(1, 28), (1, 32), (3, 32)])
+def test_shapes_and_range(channels, size):
+    model = DCGAN(channels, size, latent_dim=10)
+    images = model.sample(6)
+    assert images.shape == (6, channels, size, size)
+    assert images.min() >= -1 and images.max() <= 1
+    assert model.discriminator(images).shape == (6,)
+
+
+def test_follows_the_papers_rules():
+    model = DCGAN(width=32)
+    g, d = list(model.generator.net), list(model.discriminator.net)
+    assert not any(isinstance(m, nn.MaxPool2d | nn.AvgPool2d) for m in model.modules())
+    assert isinstance(g[-1], nn.Tanh)
+    assert not any(isinstance(m, nn.LeakyReLU) for m in g)
+    assert all(m.negative_slope == 0.2 for m in d if isinstance(m, nn.LeakyReLU))
+    assert not isinstance(d[1], nn.BatchNorm2d)  # no batch norm on the discriminator's input
+    weights = torch.cat(
+        [
+            m.weight.detach().flatten()
+            for m in model.modules()
+            if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear)
+        ]
+    )
+    assert abs(weights.mean()) < 1e-3 and weights.std().item() == pytest.approx(0.02, rel=0.05)
+
+
+def test_losses_are_the_minimax_terms():
+    real, fake = torch.tensor([2.0, -1.0]), torch.tensor([0.5, -3.0])
+    d_real, d_fake = torch.sigmoid(real), torch.sigmoid(fake)
+    expected_d = -(torch.log(d_real).mean() + torch.log(1 - d_fake).mean())
+    assert torch.allclose(discriminator_loss(real, fake), expected_d)
+    assert torch.allclose(generator_loss(fake), -torch.log(d_fake).mean())
+
+
+def test_non_saturating_loss_keeps_gradients_when_the_discriminator_wins():
+    logit = torch.tensor([-8.0], requires_grad=True)  # D is sure the fake is fake
+    generator_loss(logit).backward()
+    non_saturating = logit.grad.abs().item()
+    logit.grad = None
+    torch.log(1 - torch.sigmoid(logit)).mean().backward()  # the minimax form, minimised by G
+    assert non_saturating > 0.99 and logit.grad.abs().item() < 1e-3
+
+
+def test_one_step_moves_both_networks_and_reports_accuracies():
+    torch.manual_seed(0)
+    model = DCGAN(latent_dim=8)
+    recipe = dcgan_recipe(model)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    losses = recipe.step(torch.rand(16, 1, 28, 28) * 2 - 1)
+    assert set(losses) == {"loss_d", "loss_g", "d_real", "d_fake"}
+    assert all(math.isfinite(v) for v in losses.values())
+    assert 0 <= losses["d_real"] <= 1 and 0 <= losses["d_fake"] <= 1
+    moved = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
+    assert any(k.startswith("generator.") for k in moved)
+    assert any(k.startswith("discriminator.") for k in moved)
+    assert set(recipe.optimizers) == {"discriminator", "generator"}
+    g_params = {id(p) for p in model.generator.parameters()}
+    assert all(
+        id(p) not in g_params
+        for group in recipe.optimizers["discriminator"].param_groups
+        for p in group["params"]
+    )
