@@ -37,3 +37,9 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> 
 def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """-log D(G(z)): the non-saturating generator loss (strong gradients when D wins)."""
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+
+
+def minimax_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """log(1 - D(G(z))) = -softplus(logit): the original game's generator loss, which
+    saturates (its gradient vanishes) exactly when D confidently rejects the fakes."""
+    return -F.softplus(fake_logits).mean()

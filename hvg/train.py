@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from hvg.checkpoints import resume, save_model
 from hvg.config import seed_everything
 from hvg.data import get_dataloader
-from hvg.losses import discriminator_loss, generator_loss, vae_loss
+from hvg.losses import discriminator_loss, generator_loss, minimax_generator_loss, vae_loss
 from hvg.models import build_model
 from hvg.models.dcgan import DCGAN
 from hvg.models.vae import VAE
@@ -90,12 +90,16 @@ def fit(
     every: int = 500,
     desc: str = "training",
     progress: bool = True,
+    samples: dict[int, torch.Tensor] | None = None,
+    sample_every: int = 0,
     **info: str,
 ) -> History:
     """Train `recipe` until step `steps`; return one dict of losses per step.
 
     With `checkpoint`, the training state is saved there every `every` steps, at the end, and
     on Ctrl-C; if the file exists, training resumes from it. `info` goes into its metadata.
+    With `samples` and `sample_every`, 16 images from the same 16 codes are stored in
+    `samples[step]` every `sample_every` steps, to watch the model learn.
     """
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
@@ -125,6 +129,8 @@ def fit(
             if i % every == 0 or i == steps:
                 save(i)
                 saved = i
+            if samples is not None and sample_every and i % sample_every == 0:
+                samples[i] = snapshot(recipe.model)
     except KeyboardInterrupt:
         done = int(history[-1]["step"]) if history else start
         save(done)
@@ -133,6 +139,14 @@ def fit(
     finally:
         bar.close()
     return history
+
+
+def snapshot(model: nn.Module, n: int = 16) -> torch.Tensor:
+    """n samples from fixed codes (seed 0), in eval mode: the training state is untouched."""
+    model.eval()
+    images = model.sample(n, generator=torch.Generator().manual_seed(0)).cpu()
+    model.train()
+    return images
 
 
 def vae_step(model: VAE, optimizer: torch.optim.Optimizer, beta: float = 1.0) -> StepFn:
@@ -174,9 +188,16 @@ def train_vae(
 
 
 def dcgan_step(
-    model: DCGAN, d_optimizer: torch.optim.Optimizer, g_optimizer: torch.optim.Optimizer
+    model: DCGAN,
+    d_optimizer: torch.optim.Optimizer,
+    g_optimizer: torch.optim.Optimizer,
+    minimax: bool = False,
 ) -> StepFn:
-    """One discriminator step, then one non-saturating generator step on the same fakes."""
+    """One discriminator step, then one generator step on the same fakes.
+
+    The generator minimises -log D(G(z)) (non-saturating); `minimax=True` makes it minimise
+    log(1 - D(G(z))) instead, the original game, whose gradient vanishes while D wins.
+    """
     g, d = model.generator, model.discriminator
 
     def step(x: torch.Tensor) -> dict[str, float]:
@@ -188,7 +209,8 @@ def dcgan_step(
         d_optimizer.zero_grad(set_to_none=True)
         loss_d.backward()
         d_optimizer.step()
-        loss_g = generator_loss(d(fake))
+        g_loss = minimax_generator_loss if minimax else generator_loss
+        loss_g = g_loss(d(fake))
         g_optimizer.zero_grad(set_to_none=True)
         loss_g.backward()
         g_optimizer.step()
@@ -202,13 +224,12 @@ def dcgan_step(
     return step
 
 
-def dcgan_recipe(model: DCGAN, lr: float = 2e-4) -> Recipe:
+def dcgan_recipe(model: DCGAN, lr: float = 2e-4, minimax: bool = False) -> Recipe:
     """Adam with beta1 = 0.5 for both networks, as in the DCGAN paper."""
     d_opt = torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
     g_opt = torch.optim.Adam(model.generator.parameters(), lr=lr, betas=(0.5, 0.999))
-    return Recipe(
-        model, {"discriminator": d_opt, "generator": g_opt}, dcgan_step(model, d_opt, g_opt)
-    )
+    step = dcgan_step(model, d_opt, g_opt, minimax)
+    return Recipe(model, {"discriminator": d_opt, "generator": g_opt}, step)
 
 
 RECIPES: dict[str, Callable[..., Recipe]] = {"vae": vae_recipe, "dcgan": dcgan_recipe}

@@ -105,3 +105,30 @@ class Interpolation(widgets.VBox):
 
     def redraw(self, change: dict | None = None) -> None:
         self.image.value = _render(self.decode, self.latent(), self.scale)
+
+
+class SeedPicker(widgets.VBox):
+    """A seed slider: each seed draws a fixed batch of codes from N(0, I) and decodes them."""
+
+    def __init__(
+        self, decode: Decode, latent_dim: int, n: int = 8, max_seed: int = 999, scale: int = 3
+    ):
+        self.decode, self.latent_dim, self.n, self.scale = decode, latent_dim, n, scale
+        self.seed = widgets.IntSlider(
+            value=0, min=0, max=max_seed, description="seed", continuous_update=False
+        )
+        self.image = widgets.Image(format="png")
+        self.image.add_class("seed-image")
+        self.errors = widgets.Output()
+        super().__init__([self.seed, self.image, self.errors])
+        self.seed.observe(self.errors.capture()(self.redraw), names="value")
+        self.redraw()
+
+    def latents(self) -> torch.Tensor:
+        """The n codes that the current seed draws."""
+        generator = torch.Generator().manual_seed(self.seed.value)
+        return torch.randn(self.n, self.latent_dim, generator=generator)
+
+    def redraw(self, change: dict | None = None) -> None:
+        with torch.no_grad():
+            self.image.value = png_bytes(self.decode(self.latents()), nrow=self.n, scale=self.scale)

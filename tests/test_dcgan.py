@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from hvg.losses import discriminator_loss, generator_loss
+from hvg.losses import discriminator_loss, generator_loss, minimax_generator_loss
 from hvg.models import DCGAN
 from hvg.train import dcgan_recipe
 
@@ -44,6 +44,7 @@ def test_losses_are_the_minimax_terms():
     expected_d = -(torch.log(d_real).mean() + torch.log(1 - d_fake).mean())
     assert torch.allclose(discriminator_loss(real, fake), expected_d)
     assert torch.allclose(generator_loss(fake), -torch.log(d_fake).mean())
+    assert torch.allclose(minimax_generator_loss(fake), torch.log(1 - d_fake).mean())
 
 
 def test_non_saturating_loss_keeps_gradients_when_the_discriminator_wins():
@@ -51,7 +52,7 @@ def test_non_saturating_loss_keeps_gradients_when_the_discriminator_wins():
     generator_loss(logit).backward()
     non_saturating = logit.grad.abs().item()
     logit.grad = None
-    torch.log(1 - torch.sigmoid(logit)).mean().backward()  # the minimax form, minimised by G
+    minimax_generator_loss(logit).backward()
     assert non_saturating > 0.99 and logit.grad.abs().item() < 1e-3
 
 

@@ -154,3 +154,18 @@ def test_fit_rejects_bad_arguments(loader):
         fit(fresh_recipe(), loader, 0)
     with pytest.raises(ValueError, match="every must be a positive int"):
         fit(fresh_recipe(), loader, 5, every=0)
+
+
+def test_sample_snapshots_leave_training_untouched(loader):
+    plain, watched = fresh_recipe(), fresh_recipe()
+    torch.manual_seed(1)
+    fit(plain, loader, 10, progress=False)
+    samples = {}
+    torch.manual_seed(1)
+    fit(watched, loader, 10, progress=False, samples=samples, sample_every=5)
+    assert sorted(samples) == [5, 10] and samples[5].shape == (16, 1, 28, 28)
+    assert not torch.equal(samples[5], samples[10])
+    for a, b in zip(
+        plain.model.state_dict().values(), watched.model.state_dict().values(), strict=True
+    ):
+        assert torch.equal(a, b)

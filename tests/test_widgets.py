@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from hvg.models import VAE
-from hvg.widgets import Interpolation, LatentSliders
+from hvg.widgets import Interpolation, LatentSliders, SeedPicker
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +50,15 @@ def test_interpolation_walks_between_anchors(model):
 def test_interpolation_needs_two_anchors(model):
     with pytest.raises(ValueError, match="at least two"):
         Interpolation(model.decode, {"only": torch.zeros(8)})
+
+
+def test_seed_picker_redraws_and_repeats(model):
+    view = SeedPicker(model.decode, latent_dim=8, n=4)
+    first = bytes(view.image.value)
+    assert torch.equal(
+        view.latents(), torch.randn(4, 8, generator=torch.Generator().manual_seed(0))
+    )
+    view.seed.value = 7
+    assert bytes(view.image.value) != first
+    view.seed.value = 0
+    assert bytes(view.image.value) == first
