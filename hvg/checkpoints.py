@@ -178,6 +178,6 @@ def load_history(path: str | Path) -> list[dict[str, float]]:
     return json.loads(read_metadata(path).get("history", "[]"))
 
 
-def pretrained_path(model: str, dataset: str = "mnist") -> Path:
+def pretrained_path(model: str, dataset: str = "mnist", directory: Path = CHECKPOINT_DIR) -> Path:
     """Where the course ships (or would ship) the checkpoint of `model` trained on `dataset`."""
-    return CHECKPOINT_DIR / f"{model}-{dataset}.safetensors"
+    return Path(directory) / f"{model}-{dataset}.safetensors"

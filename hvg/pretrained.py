@@ -6,19 +6,26 @@ a model trained on a laptop and a shipped one come from the same code.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from torch import nn
 
-from hvg.checkpoints import load_history, load_model, pretrained_path
+from hvg.checkpoints import CHECKPOINT_DIR, load_history, load_model, pretrained_path
 from hvg.config import pick
 from hvg.train import History, train_model
 
+# The steps each shipped checkpoint was trained for (checkpoints/README.md has the commands).
+SHIPPED_STEPS = {"vae": 10_000, "dcgan": 8_000}
 
-def load_pretrained(name: str, dataset: str = "mnist") -> tuple[nn.Module, History]:
+
+def load_pretrained(
+    name: str, dataset: str = "mnist", directory: Path = CHECKPOINT_DIR
+) -> tuple[nn.Module, History]:
     """The shipped checkpoint of `name` if present; else a fresh one, trained here and now."""
-    path = pretrained_path(name, dataset)
+    path = pretrained_path(name, dataset, directory)
     if path.exists():
         print(f"Loaded the shipped checkpoint {path.parent.name}/{path.name}.")
         return load_model(path, expect=name), load_history(path)
-    steps = pick(full=10_000, quick=200)
+    steps = pick(full=SHIPPED_STEPS.get(name, 10_000), quick=200)
     print(f"No shipped checkpoint at {path}: training {name} on {dataset} for {steps} steps.")
     return train_model(name, dataset, steps)
