@@ -1,9 +1,9 @@
 """Data sets for the course, through torchvision, with MNIST shipped for offline use.
 
-Every loader returns images as float tensors (C, H, W) in [-1, 1] with an int label.
-MNIST loads from the repository's `data/mnist/` with no network; the other data sets download
-through torchvision when online and otherwise stop with a message that says what to fetch,
-from where, and the exact folder to put it in.
+Every data set gives (image, label) pairs: a float32 tensor (C, H, W) in [-1, 1] and an int.
+MNIST loads from the repository's `data/mnist/` with no network; the others download through
+torchvision when they can, and otherwise stop with a message that says what to fetch, from
+where, and the exact folder to put it in.
 """
 
 from __future__ import annotations
@@ -12,66 +12,96 @@ import gzip
 import os
 import pickle
 import shutil
+import tarfile
 import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-import torchvision
 from torch.utils.data import DataLoader, Dataset, Sampler, Subset, TensorDataset
-from torchvision import transforms
+from torchvision import datasets, transforms
+from torchvision.datasets.utils import check_integrity, extract_archive
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """What the course needs to know about a data set."""
+    """What the course needs to know about a data set, and what to tell someone who lacks it."""
 
     channels: int
     native_size: int
     splits: tuple[str, ...]
+    folder: str  # where its files go, relative to the data root
     files: tuple[str, ...]  # what to fetch by hand when the download fails
     source: str  # where from
-    folder: str  # where torchvision looks, relative to the data root
+    note: str = ""  # anything else a person fetching the files by hand should know
 
 
-MNIST_FILES = (
-    "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
-)  # fmt: skip
-CELEBA_FILES = (
-    "img_align_celeba.zip (unzip it there, giving the folder img_align_celeba/)",
-    "list_eval_partition.txt", "identity_CelebA.txt", "list_attr_celeba.txt",
-    "list_bbox_celeba.txt", "list_landmarks_align_celeba.txt",
-)  # fmt: skip
+def _mnist_style(cls: type[datasets.MNIST], folder: str, also: str) -> DatasetSpec:
+    """The spec of an IDX data set, its URLs taken from torchvision's own download list."""
+    return DatasetSpec(
+        channels=1,
+        native_size=28,
+        splits=("train", "test"),
+        folder=folder,
+        files=tuple(cls.mirrors[0] + name for name, _ in cls.resources),
+        source=f"the URLs torchvision downloads; {also}",
+    )
+
+
+CELEBA_PAGE = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
+CELEBA_CROP = 140  # the usual face crop of CelebA's 178x218 aligned images for 32/64-px studies
 
 DATASETS: dict[str, DatasetSpec] = {
-    "mnist": DatasetSpec(
-        1, 28, ("train", "test"), tuple(f + ".gz" for f in MNIST_FILES),
-        "https://ossci-datasets.s3.amazonaws.com/mnist/ (or the repository's data/mnist/)",
-        "mnist",
+    "mnist": _mnist_style(
+        datasets.MNIST, "mnist", "other mirror: " + " ".join(datasets.MNIST.mirrors[1:])
     ),
-    "fashion-mnist": DatasetSpec(
-        1, 28, ("train", "test"), tuple(f + ".gz" for f in MNIST_FILES),
-        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/ (listed at "
-        "https://github.com/zalandoresearch/fashion-mnist)", "FashionMNIST/raw",
+    "fashion-mnist": _mnist_style(
+        datasets.FashionMNIST,
+        "FashionMNIST/raw",
+        "project page: https://github.com/zalandoresearch/fashion-mnist",
     ),
     "cifar10": DatasetSpec(
-        3, 32, ("train", "test"), ("cifar-10-python.tar.gz (torchvision unpacks it)",),
-        "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz", "",
+        channels=3,
+        native_size=32,
+        splits=("train", "test"),
+        folder="",
+        files=(
+            f"{datasets.CIFAR10.url} (hvg unpacks it into {datasets.CIFAR10.base_folder}/ "
+            "there, or unpack it yourself)",
+        ),
+        source="CIFAR-10 page: https://www.cs.toronto.edu/~kriz/cifar.html",
     ),
     "celeba": DatasetSpec(
-        3, 32, ("train", "valid", "test"), CELEBA_FILES,
-        "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html (Google Drive, 'Align&Cropped "
-        "Images' and 'Anno' / 'Eval' folders)", "celeba",
+        channels=3,
+        native_size=32,
+        splits=("train", "valid", "test"),
+        folder="celeba",
+        files=(
+            "img_align_celeba.zip, in Img/ (unzip it there, into img_align_celeba/; or let hvg)",
+            "list_eval_partition.txt, in Eval/",
+            "identity_CelebA.txt, list_attr_celeba.txt, list_bbox_celeba.txt and "
+            "list_landmarks_align_celeba.txt, in Anno/",
+        ),
+        source=f'the Google Drive folder linked as "Align&Cropped Images" on {CELEBA_PAGE}',
+        note=(
+            "Google Drive's daily download quota often makes the automatic download fail; "
+            "the same files fetched by hand in a browser work."
+        ),
     ),
-}  # fmt: skip
+}
 ALIASES = {"fashion_mnist": "fashion-mnist", "fashionmnist": "fashion-mnist", "cifar-10": "cifar10"}
-CELEBA_CROP = 140  # the usual face crop of CelebA's 178x218 aligned images for 32/64-px studies
 
 
 class DatasetUnavailableError(RuntimeError):
-    """The data set's files are not on disk and could not be downloaded."""
+    """The data set's files are not on disk (or fail their checksums) and can't be downloaded."""
+
+
+class _Corrupt(RuntimeError):
+    """The files are all there but fail torchvision's official MD5 checksums."""
 
 
 def data_root() -> Path:
@@ -84,188 +114,238 @@ def data_root() -> Path:
     return Path.home() / ".cache" / "hvg"
 
 
-def canonical_name(name: str) -> str:
-    """The registry name of a data set, accepting common spellings; a clear error otherwise."""
+def _offline() -> bool:
+    """True when HVG_OFFLINE forbids downloads."""
+    return os.environ.get("HVG_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _check_args(name: str, split: str, image_size: int | None) -> tuple[str, DatasetSpec]:
+    """The registry name and spec of a request, or a ValueError naming the problem and the fix."""
     key = str(name).strip().lower()
     key = ALIASES.get(key, key)
     if key not in DATASETS:
         raise ValueError(f"unknown data set {name!r}: choose one of {', '.join(DATASETS)}")
-    return key
-
-
-def _check_args(name: str, split: str, image_size: int | None) -> tuple[str, DatasetSpec]:
-    """Validate a request, naming the problem and the fix."""
-    name = canonical_name(name)
-    spec = DATASETS[name]
+    spec = DATASETS[key]
     if split not in spec.splits:
-        raise ValueError(f"{name} has no split {split!r}: choose one of {', '.join(spec.splits)}")
+        raise ValueError(f"{key} has no split {split!r}: choose one of {', '.join(spec.splits)}")
     if image_size is not None and (
-        not isinstance(image_size, int) or isinstance(image_size, bool)
+        not isinstance(image_size, int)
+        or isinstance(image_size, bool)
         or not 8 <= image_size <= 256
-    ):  # fmt: skip
+    ):
         raise ValueError(
             f"image_size must be an int from 8 to 256 (or None for the native "
             f"{spec.native_size}), got {image_size!r}"
         )
-    return name, spec
+    return key, spec
 
 
 def _unavailable(name: str, root: Path, reason: str) -> DatasetUnavailableError:
-    """The error that tells a user how to get a data set by hand."""
+    """The error that tells a person how to get a data set by hand."""
     spec = DATASETS[name]
     folder = root / spec.folder if spec.folder else root
     files = "\n".join(f"  - {f}" for f in spec.files)
     return DatasetUnavailableError(
         f"{name} is not available: {reason}.\n"
-        f"Fetch these files from {spec.source}:\n{files}\n"
-        f"and put them in {folder}/ (set HVG_DATA to use another data root), then run again."
+        f"Fetch these files ({spec.source}):\n{files}\n"
+        f"and put them in {folder}/ (or set HVG_DATA to another data root), then run again."
+        + (f"\n{spec.note}" if spec.note else "")
     )
 
 
-def offline() -> bool:
-    """True when HVG_OFFLINE forbids downloads."""
-    return os.environ.get("HVG_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+def _gunzip(names: list[str], sources: list[Path], raw: Path) -> None:
+    """Decompress each missing raw/<name> from a <name>.gz found in `sources`.
 
-
-def unpack_mnist(root: Path) -> None:
-    """Decompress the shipped data/mnist/*.gz into MNIST/raw/, torchvision's layout, once.
-
-    Each file is written under a temporary name and renamed, so an interrupted first run never
+    Each file is written under a temporary name and renamed, so an interrupted run never
     leaves a half-written file for the next one to trust.
     """
-    raw = root / "MNIST" / "raw"
-    for name in MNIST_FILES:
-        target, source = raw / name, root / "mnist" / f"{name}.gz"
-        if target.exists() or not source.exists():
+    for name in names:
+        target = raw / name
+        found = [gz for gz in (s / f"{name}.gz" for s in sources) if gz.is_file()]
+        if target.exists() or not found:
             continue
         raw.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=raw, prefix=f".{name}.")
-        with os.fdopen(fd, "wb") as out, gzip.open(source, "rb") as gz:
-            shutil.copyfileobj(gz, out)
-        os.replace(tmp, target)
+        try:
+            with os.fdopen(fd, "wb") as out, gzip.open(found[0], "rb") as src:
+                shutil.copyfileobj(src, out)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
 
 
-def _torchvision(name: str, root: Path, split: str, download: bool, verify: bool) -> Dataset:
-    """The torchvision data set object, downloading if allowed; our error if it can't."""
-    kwargs: dict
-    if name == "mnist":
-        unpack_mnist(root)
-        cls, kwargs = torchvision.datasets.MNIST, {"train": split == "train"}
-    elif name == "fashion-mnist":
-        cls, kwargs = torchvision.datasets.FashionMNIST, {"train": split == "train"}
+def _unpack(archive: Path, folder: Path) -> None:
+    """Unpack `archive`, whose top folder is `folder`'s name, next to it: once, all or nothing."""
+    if folder.exists() or not archive.is_file():
+        return
+    tmp = Path(tempfile.mkdtemp(dir=archive.parent, prefix=".unpacking-"))
+    try:
+        extract_archive(archive, tmp)
+        if (tmp / folder.name).is_dir():
+            os.replace(tmp / folder.name, folder)
+    finally:
+        shutil.rmtree(tmp)
+
+
+def _unpack_local(name: str, root: Path) -> None:
+    """Turn files fetched by hand (or shipped) into the layout torchvision reads, no network."""
+    if name in ("mnist", "fashion-mnist"):
+        cls = datasets.MNIST if name == "mnist" else datasets.FashionMNIST
+        raw = root / cls.__name__ / "raw"
+        shipped = [root / "mnist"] if name == "mnist" else []
+        _gunzip([Path(gz).stem for gz, _ in cls.resources], [*shipped, raw], raw)
     elif name == "cifar10":
-        cls, kwargs = (_CIFAR10 if verify else _UncheckedCIFAR10), {"train": split == "train"}
+        _unpack(root / datasets.CIFAR10.filename, root / datasets.CIFAR10.base_folder)
     else:
-        cls = _CelebA if verify else _UncheckedCelebA
-        kwargs = {"split": split, "target_type": [], "transform": _celeba_transform(32)}
-    try:
-        return cls(str(root), download=False, **kwargs)
-    except _Corrupt as err:
-        raise _unavailable(name, root, f"files are present but {err}") from None
-    except RuntimeError:
-        pass  # not on disk yet
-    if not download or offline():
-        why = "downloads are off (HVG_OFFLINE)" if offline() else "download=False"
-        raise _unavailable(name, root, f"its files are not in {root} and {why}") from None
-    try:
-        return cls(str(root), download=True, **kwargs)
-    except Exception as err:  # network errors come in many types; all mean the same here
-        reason = f"the download failed ({type(err).__name__}: {err})"
-        raise _unavailable(name, root, reason) from None
+        _unpack(root / "celeba" / "img_align_celeba.zip", root / "celeba" / "img_align_celeba")
 
 
-class _Corrupt(RuntimeError):
-    """Files exist but fail torchvision's checksum."""
+_CORRUPT = (
+    "do not match the official checksums (corrupt, or re-packed by hand, as Kaggle's copies "
+    "are); pass verify=False to load_dataset or get_dataloader to skip the check"
+)
 
 
-def _files_exist(folder: Path, names: list[str]) -> bool:
-    return all((folder / n).exists() for n in names)
+class _CIFAR10(datasets.CIFAR10):
+    """CIFAR-10 that tells 'missing' from 'present but failing the official MD5s'."""
 
-
-class _CIFAR10(torchvision.datasets.CIFAR10):
-    """CIFAR-10 that tells 'missing' from 'present but failing its MD5'."""
+    verify = True
 
     def _check_integrity(self) -> bool:
-        names = [n for n, _ in self.train_list + self.test_list]
         folder = Path(self.root) / self.base_folder
-        if _files_exist(folder, names) and not super()._check_integrity():
-            raise _Corrupt(
-                "do not match the official checksums (corrupt or re-packed); "
-                "load_dataset(..., verify=False) skips the check"
-            )
-        return super()._check_integrity()
-
-
-class _UncheckedCIFAR10(torchvision.datasets.CIFAR10):
-    """CIFAR-10 that checks only that its files exist: for copies re-packed by hand, tests."""
-
-    def _check_integrity(self) -> bool:
-        names = [n for n, _ in self.train_list + self.test_list]
-        return _files_exist(Path(self.root) / self.base_folder, names)
+        names = [n for n, _ in self.train_list + self.test_list] + [self.meta["filename"]]
+        if not all((folder / n).is_file() for n in names):
+            return False
+        meta = str(folder / self.meta["filename"])
+        if self.verify and not (
+            check_integrity(meta, self.meta["md5"]) and super()._check_integrity()
+        ):
+            raise _Corrupt(_CORRUPT)
+        return True
 
     def _load_meta(self) -> None:
+        """The class names, without a second checksum (checked, or skipped on purpose, above)."""
         with open(Path(self.root) / self.base_folder / self.meta["filename"], "rb") as f:
             self.classes = pickle.load(f, encoding="latin1")[self.meta["key"]]
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
 
 
-class _CelebA(torchvision.datasets.CelebA):
-    """CelebA that tells 'missing' from 'present but failing its MD5'."""
+class _UncheckedCIFAR10(_CIFAR10):
+    """CIFAR-10 that only checks its files exist: for copies re-packed by hand, test fixtures."""
+
+    verify = False
+
+
+class _CelebA(datasets.CelebA):
+    """CelebA that tells 'missing' from 'present but failing the official MD5s'."""
+
+    verify = True
 
     def _check_integrity(self) -> bool:
         folder = Path(self.root) / self.base_folder
         names = [f for _, _, f in self.file_list if not f.endswith(".zip")]
-        present = _files_exist(folder, names) and (folder / "img_align_celeba").is_dir()
-        if present and not super()._check_integrity():
-            raise _Corrupt(
-                "do not match the official checksums (corrupt, or a re-packed copy such as "
-                "Kaggle's); load_dataset(..., verify=False) skips the check"
-            )
-        return present
+        if not (
+            all((folder / n).is_file() for n in names) and (folder / "img_align_celeba").is_dir()
+        ):
+            return False
+        if self.verify and not super()._check_integrity():
+            raise _Corrupt(_CORRUPT)
+        return True
 
 
-class _UncheckedCelebA(torchvision.datasets.CelebA):
-    """CelebA that checks only that its files exist: for copies re-packed by hand, tests."""
+class _UncheckedCelebA(_CelebA):
+    """CelebA that only checks its files exist: for copies re-packed by hand, test fixtures."""
 
-    def _check_integrity(self) -> bool:
-        folder = Path(self.root) / self.base_folder
-        names = [f for _, _, f in self.file_list if not f.endswith(".zip")]
-        return _files_exist(folder, names) and (folder / "img_align_celeba").is_dir()
+    verify = False
 
 
 def _celeba_transform(size: int) -> transforms.Compose:
-    """Center-crop the face, resize, scale to [-1, 1]."""
-    return transforms.Compose([
-        transforms.CenterCrop(CELEBA_CROP),
-        transforms.Resize(size, antialias=True),
-        transforms.ToTensor(),
-        transforms.Normalize(0.5, 0.5),
-    ])  # fmt: skip
+    """Center-crop the face to 140 px, resize to `size`, scale to [-1, 1].
+
+    A 140-px center crop of the 178x218 aligned images is the standard face crop of the
+    32- and 64-px GAN studies: the face fills the frame, with little background.
+    """
+    return transforms.Compose(
+        [
+            transforms.CenterCrop(CELEBA_CROP),
+            transforms.Resize(size, antialias=True),
+            transforms.ToTensor(),
+            transforms.Normalize(0.5, 0.5),
+        ]
+    )
+
+
+def _torchvision(
+    name: str, root: Path, split: str, size: int, verify: bool, download: bool
+) -> datasets.VisionDataset:
+    """The torchvision data set, from disk, else downloaded if allowed; our error if neither."""
+    cls: type[datasets.VisionDataset]
+    kwargs: dict[str, object]
+    if name == "celeba":  # target_type=[]: no targets to build per item, the cheapest
+        cls = _CelebA if verify else _UncheckedCelebA
+        kwargs = {"split": split, "target_type": [], "transform": _celeba_transform(size)}
+    else:
+        cifar = _CIFAR10 if verify else _UncheckedCIFAR10
+        cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST, "cifar10": cifar}[
+            name
+        ]
+        kwargs = {"train": split == "train"}
+    try:
+        _unpack_local(name, root)
+    except (OSError, EOFError, zlib.error, tarfile.TarError, zipfile.BadZipFile) as err:
+        reason = f"unpacking its local files failed ({type(err).__name__}: {err})"
+        raise _unavailable(name, root, reason) from None
+    try:
+        return cls(root, download=False, **kwargs)
+    except _Corrupt as err:
+        raise _unavailable(name, root, f"its files are present but {err}") from None
+    except (RuntimeError, OSError):
+        pass  # not on disk, or not all of it: download below if allowed
+    if not download or _offline():
+        why = (
+            f"downloads are off (HVG_OFFLINE={os.environ['HVG_OFFLINE']})"
+            if _offline()
+            else "download=False"
+        )
+        raise _unavailable(name, root, f"its files are not on disk and {why}") from None
+    try:
+        return cls(root, download=True, **kwargs)
+    except Exception as err:  # network errors come in many types; all mean the same here
+        reason = f"the download failed ({type(err).__name__}: {err})"
+        raise _unavailable(name, root, reason) from None
+
+
+class _Images(TensorDataset):
+    """Images held in one tensor, each with its label as an int (as torchvision gives it)."""
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return self.tensors[0][index], int(self.tensors[1][index])
+
+
+def _in_memory(ds: datasets.VisionDataset, size: int) -> _Images:
+    """A torchvision data set's uint8 images as one float tensor in [-1, 1], resized once."""
+    data = torch.as_tensor(ds.data)
+    images = (data[:, None] if data.dim() == 3 else data.permute(0, 3, 1, 2)).contiguous()
+    images = images.float() / 127.5 - 1
+    if images.shape[-1] != size:
+        images = F.interpolate(
+            images, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+        ).clamp(-1, 1)
+    return _Images(images, torch.as_tensor(ds.targets, dtype=torch.int64))
 
 
 class _Unlabelled(Dataset):
-    """Pairs each image with label 0 (CelebA is used without attributes here)."""
+    """CelebA's images, each with label 0: the course uses it without its attributes."""
 
-    def __init__(self, images: Dataset):
+    def __init__(self, images: Dataset) -> None:
         self.images = images
 
     def __len__(self) -> int:
         return len(self.images)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
-        return self.images[i][0], 0
-
-
-def _in_memory(ds: Dataset, size: int) -> TensorDataset:
-    """uint8 images held by a torchvision data set -> one float tensor in [-1, 1], resized once."""
-    data = torch.as_tensor(ds.data)
-    images = (data[:, None] if data.dim() == 3 else data.permute(0, 3, 1, 2)).float()
-    images = images / 127.5 - 1
-    if images.shape[-1] != size:
-        images = F.interpolate(
-            images, size=(size, size), mode="bilinear", antialias=True, align_corners=False
-        ).clamp(-1, 1)
-    return TensorDataset(images, torch.as_tensor(ds.targets, dtype=torch.int64))
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return self.images[index][0], 0
 
 
 def load_dataset(
@@ -276,15 +356,17 @@ def load_dataset(
     download: bool = True,
     verify: bool = True,
 ) -> Dataset:
-    """A data set of (image (C, S, S) in [-1, 1], label) at `image_size` (None: native)."""
+    """(image (C, S, S) in [-1, 1], int label) pairs at `image_size` (None: native size).
+
+    `root` defaults to data_root(). MNIST, Fashion-MNIST and CIFAR-10 are held in memory as
+    one tensor; CelebA reads its JPEGs per item and has label 0. `verify=False` skips the
+    official MD5 checks of CIFAR-10 and CelebA, for copies re-packed by hand.
+    """
     name, spec = _check_args(name, split, image_size)
     root = Path(root).expanduser().resolve() if root is not None else data_root()
     size = image_size or spec.native_size
-    ds = _torchvision(name, root, split, download, verify)
-    if name == "celeba":
-        ds.transform = _celeba_transform(size)
-        return _Unlabelled(ds)
-    return _in_memory(ds, size)
+    ds = _torchvision(name, root, split, size, verify, download)
+    return _Unlabelled(ds) if name == "celeba" else _in_memory(ds, size)
 
 
 class EpochSampler(Sampler[int]):
@@ -294,18 +376,24 @@ class EpochSampler(Sampler[int]):
     before, so a training run that sets the epoch repeats exactly (and can resume mid-way).
     """
 
-    def __init__(self, size: int, seed: int = 0):
+    def __init__(self, size: int, seed: int = 0) -> None:
         self.size, self.seed, self.epoch = size, seed, 0
 
     def set_epoch(self, epoch: int) -> None:
+        """Choose the epoch whose order the next iteration gives."""
         self.epoch = epoch
 
     def __len__(self) -> int:
         return self.size
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
         return iter(torch.randperm(self.size, generator=generator).tolist())
+
+
+def _positive_int(value: object) -> bool:
+    """True for an int >= 1 (bools excluded)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def get_dataloader(
@@ -322,21 +410,25 @@ def get_dataloader(
     download: bool = True,
     verify: bool = True,
 ) -> DataLoader:
-    """The one way the course loads data: batches (B, C, S, S) in [-1, 1] and labels.
+    """The one way the course loads data: batches (B, C, S, S) in [-1, 1] and their labels.
 
-    Training batches are shuffled by an EpochSampler seeded with `seed`, so runs repeat;
-    `limit` keeps the first `limit` images, for quick runs.
+    `shuffle` defaults to True for "train" only, and `drop_last` to `shuffle`. Shuffled
+    batches come from an EpochSampler seeded with `seed`, so the same seed gives the same
+    batches; `limit` keeps the first `limit` images, for quick runs.
     """
-    if not isinstance(batch_size, int) or batch_size < 1:
+    if not _positive_int(batch_size):
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
+    if limit is not None and not _positive_int(limit):
         raise ValueError(f"limit must be a positive int (or None for all), got {limit!r}")
     ds = load_dataset(name, split, image_size, root, download, verify)
     if limit is not None and limit < len(ds):
         ds = Subset(ds, range(limit))
     shuffle = split == "train" if shuffle is None else shuffle
     return DataLoader(
-        ds, batch_size=batch_size, sampler=EpochSampler(len(ds), seed) if shuffle else None,
-        num_workers=num_workers, drop_last=shuffle if drop_last is None else drop_last,
+        ds,
+        batch_size=batch_size,
+        sampler=EpochSampler(len(ds), seed) if shuffle else None,
+        num_workers=num_workers,
+        drop_last=shuffle if drop_last is None else drop_last,
         generator=torch.Generator().manual_seed(seed),  # keeps torch's global RNG untouched
-    )  # fmt: skip
+    )
