@@ -25,6 +25,7 @@ from hvg.config import seed_everything
 from hvg.data import get_dataloader
 from hvg.losses import discriminator_loss, generator_loss, minimax_generator_loss, vae_loss
 from hvg.models import build_model
+from hvg.models.base import device_of
 from hvg.models.dcgan import DCGAN
 from hvg.models.vae import VAE
 
@@ -43,11 +44,6 @@ class Recipe:
 
 class NonFiniteLossError(RuntimeError):
     """A loss became NaN or infinite: training stops instead of silently wrecking the weights."""
-
-
-def device_of(model: nn.Module) -> torch.device:
-    """The device a model's parameters live on."""
-    return next(model.parameters()).device
 
 
 def batches(loader: DataLoader, start: int = 0) -> Iterator[torch.Tensor]:

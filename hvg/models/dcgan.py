@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hvg.models.vae import check_image_size
+from hvg.models.base import LatentModel, check_image_size
 
 
 def dcgan_init(module: nn.Module) -> None:
@@ -62,7 +62,7 @@ class Discriminator(nn.Module):
         return self.net(x).squeeze(1)
 
 
-class DCGAN(nn.Module):
+class DCGAN(LatentModel):
     """A generator and a discriminator, initialised as in the paper.
 
     `width` is the discriminator's first layer's channel count (the generator mirrors it):
@@ -72,26 +72,11 @@ class DCGAN(nn.Module):
     def __init__(
         self, channels: int = 1, image_size: int = 28, latent_dim: int = 100, width: int = 32
     ):
-        super().__init__()
-        if channels not in (1, 3):
-            raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
-        if not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
-        self.config = dict(
-            channels=channels, image_size=image_size, latent_dim=latent_dim, width=width
-        )
-        self.latent_dim = latent_dim
+        super().__init__(channels, image_size, latent_dim, width=width)
         self.generator = Generator(channels, image_size, latent_dim, width)
         self.discriminator = Discriminator(channels, image_size, width)
         self.apply(dcgan_init)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Latent codes -> images in [-1, 1] (the generator; named as the VAE's for widgets)."""
-        return self.generator(z)
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw n images: z ~ N(0, I) through the generator, batch norm in eval mode."""
-        device = next(self.parameters()).device
-        z = torch.randn(n, self.latent_dim, generator=generator).to(device)
         return self.generator(z)

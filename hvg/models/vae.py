@@ -10,20 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-MIN_SIZE, MAX_SIZE = 16, 64
-
-
-def check_image_size(image_size: int) -> int:
-    """Return `image_size` if the conv stacks can take it (two stride-2 halvings), else raise."""
-    if not isinstance(image_size, int) or isinstance(image_size, bool):
-        raise TypeError(f"image_size must be an int, got {image_size!r}")
-    if image_size % 4 or not MIN_SIZE <= image_size <= MAX_SIZE:
-        raise ValueError(
-            f"image_size={image_size} is not supported: the models halve the image twice, so it "
-            f"must be a multiple of 4 between {MIN_SIZE} and {MAX_SIZE}. Use 28 (MNIST's native "
-            "size) or 32 (CIFAR-10, CelebA 32x32), and load data with the same image_size."
-        )
-    return image_size
+from hvg.models.base import LatentModel, check_image_size
 
 
 class Encoder(nn.Module):
@@ -66,17 +53,11 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
 
-class VAE(nn.Module):
+class VAE(LatentModel):
     """Encoder + reparameterization + decoder; `forward` returns (logits, mu, logvar)."""
 
     def __init__(self, channels: int = 1, image_size: int = 28, latent_dim: int = 16):
-        super().__init__()
-        if channels not in (1, 3):
-            raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
-        if not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
-        self.config = dict(channels=channels, image_size=image_size, latent_dim=latent_dim)
-        self.latent_dim = latent_dim
+        super().__init__(channels, image_size, latent_dim)
         self.encoder = Encoder(channels, image_size, latent_dim)
         self.decoder = Decoder(channels, image_size, latent_dim)
 
@@ -91,10 +72,3 @@ class VAE(nn.Module):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Images -> posterior means: the deterministic code used for plots and widgets."""
         return self.encoder(x)[0]
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw n images from the prior p(z) = N(0, I) through the decoder."""
-        device = next(self.parameters()).device
-        z = torch.randn(n, self.latent_dim, generator=generator).to(device)
-        return self.decode(z)

@@ -1,0 +1,52 @@
+"""What the course's generative models share: argument checks, a config, prior sampling."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+MIN_SIZE, MAX_SIZE = 16, 64
+
+
+def check_image_size(image_size: int) -> int:
+    """Return `image_size` if the conv stacks can take it (two stride-2 halvings), else raise."""
+    if not isinstance(image_size, int) or isinstance(image_size, bool):
+        raise TypeError(f"image_size must be an int, got {image_size!r}")
+    if image_size % 4 or not MIN_SIZE <= image_size <= MAX_SIZE:
+        raise ValueError(
+            f"image_size={image_size} is not supported: the models halve the image twice, so it "
+            f"must be a multiple of 4 between {MIN_SIZE} and {MAX_SIZE}. Use 28 (MNIST's native "
+            "size) or 32 (CIFAR-10, CelebA 32x32), and load data with the same image_size."
+        )
+    return image_size
+
+
+def device_of(module: nn.Module) -> torch.device:
+    """The device a module's parameters live on."""
+    return next(module.parameters()).device
+
+
+class LatentModel(nn.Module):
+    """A model that decodes codes z ~ N(0, I) into images; `config` rebuilds it from a checkpoint.
+
+    Subclasses build their networks after calling `super().__init__` and define `decode`.
+    """
+
+    def __init__(self, channels: int, image_size: int, latent_dim: int, **extra: object):
+        super().__init__()
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
+        if not isinstance(latent_dim, int) or latent_dim < 1:
+            raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
+        self.config = dict(channels=channels, image_size=image_size, latent_dim=latent_dim, **extra)
+        self.latent_dim = latent_dim
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Latent codes (B, latent_dim) -> images (B, C, S, S) in [-1, 1]."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Draw n images from the prior p(z) = N(0, I) through `decode` (call eval() first)."""
+        z = torch.randn(n, self.latent_dim, generator=generator)
+        return self.decode(z.to(device_of(self)))
