@@ -19,7 +19,9 @@ import torch.nn.functional as F
 
 from hvg.data import get_dataloader
 from hvg.models import DCGAN, VAE
-from hvg.train import Recipe, dcgan_recipe, fit, vae_recipe
+from hvg.recipes.dcgan import dcgan_recipe
+from hvg.recipes.vae import vae_recipe
+from hvg.train import Recipe, fit
 
 
 def timed(

@@ -1,6 +1,6 @@
 """Command line: `python -m hvg train`, `sample` and `export`.
 
-The CLI calls the same functions as the notebooks (hvg.train, hvg.checkpoints): one recipe
+The CLI calls the same functions as the notebooks (hvg.recipes, hvg.checkpoints): one recipe
 trains a model whether it is asked for here or by a notebook.
 """
 
@@ -16,7 +16,8 @@ import torch
 from hvg.checkpoints import CheckpointError, load_history, load_model, read_metadata, save_model
 from hvg.data import DATASETS, DatasetUnavailableError
 from hvg.plots import to_uint8
-from hvg.train import RECIPES, NonFiniteLossError, train_model
+from hvg.recipes import RECIPES, train_model
+from hvg.train import NonFiniteLossError
 
 
 def train(args: argparse.Namespace) -> None:

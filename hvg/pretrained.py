@@ -1,6 +1,6 @@
 """Shipped models: load the checkpoint if the course ships it, otherwise train it here.
 
-The fallback trains with `hvg.train.train_model`, the recipe behind `python -m hvg train`, so
+The fallback trains with `hvg.recipes.train_model`, the recipe behind `python -m hvg train`, so
 a model trained on a laptop and a shipped one come from the same code.
 """
 
@@ -12,7 +12,8 @@ from torch import nn
 
 from hvg.checkpoints import CHECKPOINT_DIR, load_history, load_model, pretrained_path
 from hvg.config import pick
-from hvg.train import History, train_model
+from hvg.recipes import train_model
+from hvg.train import History
 
 # The steps each shipped checkpoint was trained for (checkpoints/README.md has the commands).
 SHIPPED_STEPS = {"vae": 10_000, "dcgan": 8_000}

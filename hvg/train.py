@@ -1,10 +1,10 @@
 """The training engine: any model's step function, run for N steps, checkpointed and resumable.
 
 `fit` knows nothing about a particular model. A `Recipe` bundles a model, its optimizers and a
-step function that takes one batch, updates the model and returns its losses as floats.
-`vae_recipe` is the VAE's; other models add theirs. With a checkpoint path, `fit` saves the
-whole training state every few steps and resumes from it, so an interrupted run (Ctrl-C, a
-crash, a killed process) continues exactly where it stopped.
+step function that takes one batch, updates the model and returns its losses as floats; each
+model's recipe lives in `hvg.recipes`. With a checkpoint path, `fit` saves the whole training
+state every few steps and resumes from it, so an interrupted run (Ctrl-C, a crash, a killed
+process) continues exactly where it stopped.
 """
 
 from __future__ import annotations
@@ -21,13 +21,6 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from hvg.checkpoints import resume, save_model
-from hvg.config import seed_everything
-from hvg.data import get_dataloader
-from hvg.losses import discriminator_loss, generator_loss, minimax_generator_loss, vae_loss
-from hvg.models import build_model
-from hvg.models.base import device_of
-from hvg.models.dcgan import DCGAN
-from hvg.models.vae import VAE
 
 StepFn = Callable[[torch.Tensor], dict[str, float]]
 History = list[dict[str, float]]
@@ -143,129 +136,3 @@ def snapshot(model: nn.Module, n: int = 16) -> torch.Tensor:
     images = model.sample(n, generator=torch.Generator().manual_seed(0)).cpu()
     model.train()
     return images
-
-
-def vae_step(model: VAE, optimizer: torch.optim.Optimizer, beta: float = 1.0) -> StepFn:
-    """One gradient step on the negative ELBO of a batch."""
-
-    def step(x: torch.Tensor) -> dict[str, float]:
-        model.train()
-        x = x.to(device_of(model))
-        logits, mu, logvar = model(x)
-        losses = vae_loss(logits, x, mu, logvar, beta)
-        optimizer.zero_grad(set_to_none=True)
-        losses["loss"].backward()
-        optimizer.step()
-        return {k: v.item() for k, v in losses.items()}
-
-    return step
-
-
-def vae_recipe(model: VAE, lr: float = 1e-3, beta: float = 1.0) -> Recipe:
-    """Adam on the negative ELBO."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    return Recipe(model, {"adam": optimizer}, vae_step(model, optimizer, beta))
-
-
-def train_vae(
-    model: VAE,
-    loader: DataLoader,
-    steps: int,
-    lr: float = 1e-3,
-    beta: float = 1.0,
-    seed: int = 0,
-    progress: bool = True,
-) -> History:
-    """Train a VAE with Adam for `steps` batches, seeded so that the run repeats."""
-    seed_everything(seed)
-    history = fit(vae_recipe(model, lr, beta), loader, steps, desc="VAE", progress=progress)
-    model.eval()
-    return history
-
-
-def dcgan_step(
-    model: DCGAN,
-    d_optimizer: torch.optim.Optimizer,
-    g_optimizer: torch.optim.Optimizer,
-    minimax: bool = False,
-) -> StepFn:
-    """One discriminator step, then one generator step on the same fakes.
-
-    The generator minimises -log D(G(z)) (non-saturating); `minimax=True` makes it minimise
-    log(1 - D(G(z))) instead, the original game, whose gradient vanishes while D wins.
-    """
-    g, d = model.generator, model.discriminator
-
-    def step(x: torch.Tensor) -> dict[str, float]:
-        model.train()
-        x = x.to(device_of(model))
-        fake = g(torch.randn(len(x), model.latent_dim, device=x.device))
-        real_logits, fake_logits = d(x), d(fake.detach())
-        loss_d = discriminator_loss(real_logits, fake_logits)
-        d_optimizer.zero_grad(set_to_none=True)
-        loss_d.backward()
-        d_optimizer.step()
-        g_loss = minimax_generator_loss if minimax else generator_loss
-        loss_g = g_loss(d(fake))
-        g_optimizer.zero_grad(set_to_none=True)
-        loss_g.backward()
-        g_optimizer.step()
-        return {
-            "loss_d": loss_d.item(),
-            "loss_g": loss_g.item(),
-            "d_real": (real_logits > 0).float().mean().item(),  # accuracy on real images
-            "d_fake": (fake_logits < 0).float().mean().item(),  # accuracy on fakes
-        }
-
-    return step
-
-
-def dcgan_recipe(model: DCGAN, lr: float = 2e-4, minimax: bool = False) -> Recipe:
-    """Adam with beta1 = 0.5 for both networks, as in the DCGAN paper."""
-    d_opt = torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
-    g_opt = torch.optim.Adam(model.generator.parameters(), lr=lr, betas=(0.5, 0.999))
-    step = dcgan_step(model, d_opt, g_opt, minimax)
-    return Recipe(model, {"discriminator": d_opt, "generator": g_opt}, step)
-
-
-RECIPES: dict[str, Callable[..., Recipe]] = {"vae": vae_recipe, "dcgan": dcgan_recipe}
-
-
-def train_model(
-    name: str,
-    dataset: str = "mnist",
-    steps: int = 10_000,
-    seed: int = 0,
-    batch_size: int = 128,
-    lr: float | None = None,
-    latent_dim: int | None = None,
-    image_size: int | None = None,
-    limit: int | None = None,
-    checkpoint: str | Path | None = None,
-    every: int = 500,
-    progress: bool = True,
-    **info: str,
-) -> tuple[nn.Module, History]:
-    """Build `name` for `dataset` from a seed and train it: the recipe behind the CLI and the
-    notebooks' fallback when a shipped checkpoint is missing. `lr` and `latent_dim` default to
-    the model's own. Returns (model, loss history)."""
-    if name not in RECIPES:
-        raise ValueError(f"no training recipe for {name!r}: choose one of {', '.join(RECIPES)}")
-    loader = get_dataloader(dataset, image_size, "train", batch_size, limit=limit, seed=seed)
-    images, _ = loader.dataset[0]
-    seed_everything(seed)
-    sizes = {"latent_dim": latent_dim} if latent_dim is not None else {}
-    model = build_model(name, channels=images.shape[0], image_size=images.shape[-1], **sizes)
-    recipe = RECIPES[name](model, **({"lr": lr} if lr is not None else {}))
-    history = fit(
-        recipe,
-        loader,
-        steps,
-        checkpoint,
-        every,
-        desc=name,
-        progress=progress,
-        dataset=dataset,
-        **info,
-    )
-    return model.eval(), history

@@ -8,7 +8,7 @@ from torch import nn
 
 from hvg.losses import discriminator_loss, generator_loss, minimax_generator_loss
 from hvg.models import DCGAN
-from hvg.train import dcgan_recipe
+from hvg.recipes.dcgan import dcgan_recipe
 
 
 @pytest.mark.parametrize("channels,size", [(1, 28), (1, 32), (3, 32)])

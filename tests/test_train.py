@@ -13,7 +13,8 @@ from safetensors.torch import load_file
 from hvg.checkpoints import CheckpointError, read_metadata, save_model
 from hvg.data import get_dataloader
 from hvg.models import VAE
-from hvg.train import NonFiniteLossError, Recipe, fit, vae_recipe
+from hvg.recipes.vae import vae_recipe
+from hvg.train import NonFiniteLossError, Recipe, fit
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from hvg.data import get_dataloader
 from hvg.losses import bernoulli_nll, kl_normal, vae_loss
 from hvg.models import VAE, build_model
 from hvg.models.vae import reparameterize
-from hvg.train import train_vae
+from hvg.recipes.vae import train_vae
 
 
 @pytest.mark.parametrize("channels,size", [(1, 28), (1, 32), (3, 32), (3, 64)])

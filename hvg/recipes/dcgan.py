@@ -1,0 +1,55 @@
+"""DCGAN's recipe: alternate discriminator and generator steps, Adam with beta1 = 0.5."""
+
+from __future__ import annotations
+
+import torch
+
+from hvg.losses import discriminator_loss, generator_loss, minimax_generator_loss
+from hvg.models.base import device_of
+from hvg.models.dcgan import DCGAN
+from hvg.train import Recipe, StepFn
+
+
+def dcgan_step(
+    model: DCGAN,
+    d_optimizer: torch.optim.Optimizer,
+    g_optimizer: torch.optim.Optimizer,
+    minimax: bool = False,
+) -> StepFn:
+    """One discriminator step, then one generator step on the same fakes.
+
+    The generator minimises -log D(G(z)) (non-saturating); `minimax=True` makes it minimise
+    log(1 - D(G(z))) instead, the original game, whose gradient vanishes while D wins.
+    """
+    g, d = model.generator, model.discriminator
+
+    def step(x: torch.Tensor) -> dict[str, float]:
+        model.train()
+        x = x.to(device_of(model))
+        fake = g(torch.randn(len(x), model.latent_dim, device=x.device))
+        real_logits, fake_logits = d(x), d(fake.detach())
+        loss_d = discriminator_loss(real_logits, fake_logits)
+        d_optimizer.zero_grad(set_to_none=True)
+        loss_d.backward()
+        d_optimizer.step()
+        g_loss = minimax_generator_loss if minimax else generator_loss
+        loss_g = g_loss(d(fake))
+        g_optimizer.zero_grad(set_to_none=True)
+        loss_g.backward()
+        g_optimizer.step()
+        return {
+            "loss_d": loss_d.item(),
+            "loss_g": loss_g.item(),
+            "d_real": (real_logits > 0).float().mean().item(),  # accuracy on real images
+            "d_fake": (fake_logits < 0).float().mean().item(),  # accuracy on fakes
+        }
+
+    return step
+
+
+def dcgan_recipe(model: DCGAN, lr: float = 2e-4, minimax: bool = False) -> Recipe:
+    """Adam with beta1 = 0.5 for both networks, as in the DCGAN paper."""
+    d_opt = torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
+    g_opt = torch.optim.Adam(model.generator.parameters(), lr=lr, betas=(0.5, 0.999))
+    step = dcgan_step(model, d_opt, g_opt, minimax)
+    return Recipe(model, {"discriminator": d_opt, "generator": g_opt}, step)
