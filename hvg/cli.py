@@ -27,10 +27,29 @@ def train(args: argparse.Namespace) -> None:
     _, history = train_model(
         args.model, args.dataset, args.steps, args.seed, args.batch_size, args.lr,
         args.latent_dim, args.image_size, args.limit, checkpoint, args.checkpoint_every,
-        command=command,
+        width=args.width, options=recipe_options(args), command=command,
     )  # fmt: skip
     final = ", ".join(f"{k} {v:.3g}" for k, v in history[-1].items() if k != "step")
     print(f"wrote {checkpoint} at step {len(history)} ({final})")
+
+
+VAEGAN_OPTIONS = {  # flag's dest -> VAEGANOptions field
+    "recon": "recon", "gamma": "gamma", "generator_loss": "generator", "margin": "margin",
+    "d_skips_recon": "d_sees_recon",
+}  # fmt: skip
+
+
+def recipe_options(args: argparse.Namespace) -> dict[str, object]:
+    """The VAE-GAN flags that were given, as recipe options; refused for other models."""
+    given = {
+        field: (not value if dest == "d_skips_recon" else value)
+        for dest, field in VAEGAN_OPTIONS.items()
+        if (value := getattr(args, dest)) not in (None, False)
+    }
+    if given and args.model != "vaegan":
+        flags = ", ".join("--" + d.replace("_", "-") for d in VAEGAN_OPTIONS if getattr(args, d))
+        raise ValueError(f"{flags} apply to vaegan only, not {args.model}")
+    return given
 
 
 def sample(args: argparse.Namespace) -> None:
@@ -72,12 +91,37 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True, help="folder for the checkpoint")
     t.add_argument("--steps", type=int, default=10_000, help="train until this step (10000)")
     t.add_argument("--batch-size", type=int, default=128, help="images per step (128)")
-    t.add_argument("--lr", type=float, help="Adam learning rate (vae 1e-3, dcgan 2e-4)")
-    t.add_argument("--latent-dim", type=int, help="size of z (vae 16, dcgan 100)")
+    t.add_argument(
+        "--lr", type=float, help="learning rate (vae 1e-3 and dcgan 2e-4 Adam, vaegan 3e-4 RMSProp)"
+    )
+    t.add_argument("--latent-dim", type=int, help="size of z (vae 16, dcgan 100, vaegan 32)")
+    t.add_argument("--width", type=int, help="channel width (dcgan 32, vaegan 32)")
     t.add_argument("--image-size", type=int, default=None, help="side in pixels (native)")
     t.add_argument("--limit", type=int, default=None, help="use only the first N images")
     t.add_argument("--seed", type=int, default=0, help="seed for weights and data order (0)")
     t.add_argument("--checkpoint-every", type=int, default=500, help="steps between saves")
+    v = t.add_argument_group("VAE-GAN options (vaegan only; the defaults are the paper's)")
+    v.add_argument(
+        "--recon",
+        choices=["feature", "pixel"],
+        help="reconstruct in the discriminator's features (the paper) or in pixels",
+    )
+    v.add_argument("--gamma", type=float, help="decoder's weight on reconstruction vs GAN (1.0)")
+    v.add_argument(
+        "--generator-loss",
+        choices=["minimax", "non-saturating"],
+        help="the decoder's GAN loss: the paper's minimax, or -log D",
+    )
+    v.add_argument(
+        "--d-skips-recon",
+        action="store_true",
+        help="the discriminator judges prior samples only, not reconstructions",
+    )
+    v.add_argument(
+        "--margin",
+        type=float,
+        help="equilibrium gating margin (the authors' code: 0.35); off by default",
+    )
     t.set_defaults(run=train)
 
     s = commands.add_parser("sample", help="draw images from a checkpoint into an npz file")

@@ -27,19 +27,29 @@ def vae_loss(
     return {"loss": recon + beta * kl, "recon": recon, "kl": kl}
 
 
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """-[log D(x) + log(1 - D(G(z)))]: the discriminator's side of the minimax game."""
-    real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-    fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
-    return real + fake
+def discriminator_loss(real_logits: torch.Tensor, *fake_logits: torch.Tensor) -> torch.Tensor:
+    """-[log D(x) + sum_i log(1 - D(fake_i))]: the discriminator's side of the minimax game.
+
+    One batch of fakes for a GAN; the VAE-GAN passes two (reconstructions, prior samples).
+    """
+    loss = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+    for fake in fake_logits:
+        loss = loss + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+    return loss
 
 
-def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
-    """-log D(G(z)): the non-saturating generator loss (strong gradients when D wins)."""
-    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+def generator_loss(*fake_logits: torch.Tensor) -> torch.Tensor:
+    """-sum_i log D(fake_i): the non-saturating generator loss (strong gradients when D wins)."""
+    return sum(F.binary_cross_entropy_with_logits(f, torch.ones_like(f)) for f in fake_logits)
 
 
-def minimax_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
-    """log(1 - D(G(z))) = -softplus(logit): the original game's generator loss, which
+def minimax_generator_loss(*fake_logits: torch.Tensor) -> torch.Tensor:
+    """sum_i log(1 - D(fake_i)) = -softplus(logit): the original game's generator loss, which
     saturates (its gradient vanishes) exactly when D confidently rejects the fakes."""
-    return -F.softplus(fake_logits).mean()
+    return sum(-F.softplus(f).mean() for f in fake_logits)
+
+
+def gaussian_nll(target: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+    """-log N(target; mean, I) per item, up to a constant: half the squared error, summed over
+    everything but the batch, then averaged over it (pixels, or a discriminator's features)."""
+    return 0.5 * (target - mean).pow(2).flatten(1).sum(dim=1).mean()

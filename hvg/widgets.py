@@ -132,3 +132,46 @@ class SeedPicker(widgets.VBox):
     def redraw(self, change: dict | None = None) -> None:
         with torch.no_grad():
             self.image.value = png_bytes(self.decode(self.latents()), nrow=self.n, scale=self.scale)
+
+
+class ReconstructionPicker(widgets.VBox):
+    """Pick an image by index: it is shown beside each model's reconstruction of it, with the
+    pixel error of each, so that sharpness and faithfulness can be compared one image at a time.
+    """
+
+    def __init__(
+        self,
+        images: torch.Tensor,
+        reconstructors: dict[str, Decode],
+        labels: torch.Tensor | None = None,
+        scale: int = 5,
+    ):
+        if not reconstructors:
+            raise ValueError("ReconstructionPicker needs at least one named reconstructor")
+        self.images, self.reconstructors, self.labels = images, reconstructors, labels
+        self.scale = scale
+        self.index = widgets.IntSlider(
+            value=0, min=0, max=len(images) - 1, description="image", continuous_update=False
+        )
+        self.caption = widgets.HTML()
+        self.image = widgets.Image(format="png")
+        self.image.add_class("reconstruction-image")
+        self.errors = widgets.Output()
+        super().__init__([self.index, self.caption, self.image, self.errors])
+        self.index.observe(self.errors.capture()(self.redraw), names="value")
+        self.redraw()
+
+    def row(self) -> torch.Tensor:
+        """The chosen image followed by each model's reconstruction of it, (1 + M, C, H, W)."""
+        x = self.images[self.index.value][None]
+        with torch.no_grad():
+            return torch.cat([x, *(f(x) for f in self.reconstructors.values())])
+
+    def redraw(self, change: dict | None = None) -> None:
+        row = self.row()
+        mse = ((row[1:] - row[:1]) ** 2).flatten(1).mean(1)
+        label = "" if self.labels is None else f" (a {int(self.labels[self.index.value])})"
+        errors = zip(self.reconstructors, mse.tolist(), strict=True)
+        parts = [f"<b>input</b>{label}"] + [f"<b>{name}</b> MSE {e:.3f}" for name, e in errors]
+        self.caption.value = " &nbsp;|&nbsp; ".join(parts)
+        self.image.value = png_bytes(row, nrow=len(row), scale=self.scale)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from hvg.models import VAE
-from hvg.widgets import Interpolation, LatentSliders, SeedPicker
+from hvg.widgets import Interpolation, LatentSliders, ReconstructionPicker, SeedPicker
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +62,20 @@ def test_seed_picker_redraws_and_repeats(model):
     assert bytes(view.image.value) != first
     view.seed.value = 0
     assert bytes(view.image.value) == first
+
+
+def test_reconstruction_picker_shows_input_and_each_reconstruction(model):
+    images = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    view = ReconstructionPicker(
+        images,
+        {"same": lambda x: x, "VAE": lambda x: model.decode(model.encode(x))},
+        torch.arange(5),
+    )
+    row = view.row()
+    assert row.shape == (3, 1, 28, 28) and torch.equal(row[0], images[0])
+    assert "<b>same</b> MSE 0.000" in view.caption.value and "(a 0)" in view.caption.value
+    first = bytes(view.image.value)
+    view.index.value = 3
+    assert torch.equal(view.row()[1], images[3]) and bytes(view.image.value) != first
+    with pytest.raises(ValueError, match="at least one"):
+        ReconstructionPicker(images, {})

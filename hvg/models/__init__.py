@@ -6,8 +6,9 @@ from torch import nn
 
 from hvg.models.dcgan import DCGAN
 from hvg.models.vae import VAE
+from hvg.models.vaegan import VAEGAN
 
-MODELS: dict[str, type[nn.Module]] = {"vae": VAE, "dcgan": DCGAN}
+MODELS: dict[str, type[nn.Module]] = {"vae": VAE, "dcgan": DCGAN, "vaegan": VAEGAN}
 
 
 def build_model(name: str, **config: object) -> nn.Module:
@@ -17,4 +18,4 @@ def build_model(name: str, **config: object) -> nn.Module:
     return MODELS[name](**config)
 
 
-__all__ = ["DCGAN", "MODELS", "VAE", "build_model"]
+__all__ = ["DCGAN", "MODELS", "VAE", "VAEGAN", "build_model"]

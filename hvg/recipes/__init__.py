@@ -17,9 +17,14 @@ from hvg.data import get_dataloader
 from hvg.models import build_model
 from hvg.recipes.dcgan import dcgan_recipe
 from hvg.recipes.vae import vae_recipe
+from hvg.recipes.vaegan import vaegan_recipe
 from hvg.train import History, Recipe, fit
 
-RECIPES: dict[str, Callable[..., Recipe]] = {"vae": vae_recipe, "dcgan": dcgan_recipe}
+RECIPES: dict[str, Callable[..., Recipe]] = {
+    "vae": vae_recipe,
+    "dcgan": dcgan_recipe,
+    "vaegan": vaegan_recipe,
+}
 
 
 def train_model(
@@ -35,19 +40,23 @@ def train_model(
     checkpoint: str | Path | None = None,
     every: int = 500,
     progress: bool = True,
+    width: int | None = None,
+    options: dict[str, object] | None = None,
     **info: str,
 ) -> tuple[nn.Module, History]:
     """Build `name` for `dataset` from a seed and train it: the recipe behind the CLI and the
-    notebooks' fallback when a shipped checkpoint is missing. `lr` and `latent_dim` default to
-    the model's own. Returns (model, loss history)."""
+    notebooks' fallback when a shipped checkpoint is missing. `lr`, `latent_dim` and `width`
+    default to the model's own; `options` go to the recipe (e.g. VAE-GAN's `gamma`).
+    Returns (model, loss history)."""
     if name not in RECIPES:
         raise ValueError(f"no training recipe for {name!r}: choose one of {', '.join(RECIPES)}")
     loader = get_dataloader(dataset, image_size, "train", batch_size, limit=limit, seed=seed)
     images, _ = loader.dataset[0]
     seed_everything(seed)
-    sizes = {"latent_dim": latent_dim} if latent_dim is not None else {}
+    sizes = {k: v for k, v in {"latent_dim": latent_dim, "width": width}.items() if v is not None}
     model = build_model(name, channels=images.shape[0], image_size=images.shape[-1], **sizes)
-    recipe = RECIPES[name](model, **({"lr": lr} if lr is not None else {}))
+    settings = {**({"lr": lr} if lr is not None else {}), **(options or {})}
+    recipe = RECIPES[name](model, **settings)
     history = fit(
         recipe,
         loader,
