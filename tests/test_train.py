@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from hvg.checkpoints import CheckpointError, read_metadata, save_model
+from hvg.checkpoints import CheckpointError, read_metadata, rng_state, save_model
 from hvg.data import get_dataloader
 from hvg.models import VAE
 from hvg.recipes.vae import vae_recipe
@@ -148,6 +148,14 @@ def test_resume_refuses_weights_only_and_truncated_files(loader, tmp_path):
     path.write_bytes(path.read_bytes()[:-1000])
     with pytest.raises(CheckpointError, match="run.safetensors is not a readable safetensors"):
         fit(fresh_recipe(), loader, 6, path, progress=False)
+
+
+def test_resume_refuses_a_checkpoint_of_another_process_count(loader, tmp_path):
+    recipe = fresh_recipe()
+    states = [rng_state(torch.device("cpu")) for _ in range(2)]  # as 2 processes save
+    path = save_model(recipe.model, tmp_path / "run.safetensors", [], recipe.optimizers, 1, states)
+    with pytest.raises(CheckpointError, match="trained by 2 process.* and this run has 1"):
+        fit(fresh_recipe(), loader, 3, path, progress=False)
 
 
 def test_fit_rejects_bad_arguments(loader):
