@@ -7,12 +7,15 @@ trains a model whether it is asked for here or by a notebook.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from hvg import distributed
 from hvg.checkpoints import CheckpointError, load_history, load_model, read_metadata, save_model
 from hvg.data import DATASETS, DatasetUnavailableError
 from hvg.plots import to_uint8
@@ -20,17 +23,28 @@ from hvg.recipes import RECIPES, train_model
 from hvg.train import NonFiniteLossError
 
 
+def launch_command() -> str:
+    """How this run was started, for its checkpoint: `python -m hvg ...`, or torchrun's line."""
+    args = " ".join(sys.argv[1:])
+    world = distributed.world_size()
+    if world == 1:
+        return f"python -m hvg {args}"
+    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", world))
+    nodes = f"--nnodes {world // per_node} " if per_node != world else ""
+    return f"torchrun {nodes}--nproc_per_node {per_node} -m hvg {args}"
+
+
 def train(args: argparse.Namespace) -> None:
     """Train a model into OUT/MODEL-DATASET.safetensors, resuming if that file exists."""
     checkpoint = Path(args.out) / f"{args.model}-{args.dataset}.safetensors"
-    command = "python -m hvg " + " ".join(sys.argv[1:])
     _, history = train_model(
         args.model, args.dataset, args.steps, args.seed, args.batch_size, args.lr,
         args.latent_dim, args.image_size, args.limit, checkpoint, args.checkpoint_every,
-        command=command,
+        command=launch_command(),
     )  # fmt: skip
-    final = ", ".join(f"{k} {v:.3g}" for k, v in history[-1].items() if k != "step")
-    print(f"wrote {checkpoint} at step {len(history)} ({final})")
+    if distributed.is_main():
+        final = ", ".join(f"{k} {v:.3g}" for k, v in history[-1].items() if k != "step")
+        print(f"wrote {checkpoint} at step {len(history)} ({final})")
 
 
 def sample(args: argparse.Namespace) -> None:
@@ -49,7 +63,7 @@ def sample(args: argparse.Namespace) -> None:
 def export(args: argparse.Namespace) -> None:
     """Copy a training checkpoint's weights, history and command, without optimizer state."""
     metadata = read_metadata(args.checkpoint)
-    info = {k: metadata[k] for k in ("dataset", "command", "step") if k in metadata}
+    info = {k: metadata[k] for k in ("dataset", "command", "step", "world_size") if k in metadata}
     model = load_model(args.checkpoint)
     out = save_model(model, args.output, load_history(args.checkpoint), **info)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, weights only)")
@@ -62,22 +76,30 @@ def parser() -> argparse.ArgumentParser:
 
     t = commands.add_parser(
         "train", help="train a model and save a checkpoint",
-        description="Train MODEL on a data set. The training state is saved to "
-        "OUT/MODEL-DATASET.safetensors every --checkpoint-every steps and at the end; run the "
-        "same command again to resume an interrupted run (or to train further with a larger "
-        "--steps).",
+        description="Train MODEL on a data set, on the GPU if there is one. The training state "
+        "is saved to OUT/MODEL-DATASET.safetensors every --checkpoint-every steps and at the "
+        "end; run the same command again to resume an interrupted run (or to train further "
+        "with a larger --steps). Runs unchanged under `torchrun --nproc_per_node K -m hvg "
+        "train ...`: K processes (one per GPU, or gloo on the CPU) train one model with "
+        "DistributedDataParallel, each on its own shard of the data; resume with the same K.",
     )  # fmt: skip
     t.add_argument("model", choices=sorted(RECIPES), help="which model to train")
     t.add_argument("--dataset", default="mnist", choices=sorted(DATASETS), help="data set")
     t.add_argument("--out", required=True, help="folder for the checkpoint")
     t.add_argument("--steps", type=int, default=10_000, help="train until this step (10000)")
-    t.add_argument("--batch-size", type=int, default=128, help="images per step (128)")
+    t.add_argument(
+        "--batch-size", type=int, default=128,
+        help="images per step and process (128); under torchrun K processes see K times as many",
+    )  # fmt: skip
     t.add_argument("--lr", type=float, help="Adam learning rate (vae 1e-3, dcgan 2e-4)")
     t.add_argument("--latent-dim", type=int, help="size of z (vae 16, dcgan 100)")
     t.add_argument("--image-size", type=int, default=None, help="side in pixels (native)")
     t.add_argument("--limit", type=int, default=None, help="use only the first N images")
-    t.add_argument("--seed", type=int, default=0, help="seed for weights and data order (0)")
-    t.add_argument("--checkpoint-every", type=int, default=500, help="steps between saves")
+    t.add_argument(
+        "--seed", type=int, default=0,
+        help="seed for weights, data order and noise (0); process r of K draws noise from seed+r",
+    )  # fmt: skip
+    t.add_argument("--checkpoint-every", type=int, default=500, help="steps between saves (500)")
     t.set_defaults(run=train)
 
     s = commands.add_parser("sample", help="draw images from a checkpoint into an npz file")
@@ -98,12 +120,24 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; bad input ends with a one-line message and exit status 2."""
-    args = parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """Run one command; bad input ends with a one-line message (from rank 0) and status 2."""
     try:
         args.run(args)
     except (CheckpointError, DatasetUnavailableError, NonFiniteLossError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        if distributed.is_main():
+            print(f"error: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; `train` joins the process group when torchrun started several processes."""
+    args = parser().parse_args(argv)
+    try:
+        with distributed.launched() if args.run is train else contextlib.nullcontext():
+            # run() handles its errors: no traceback keeps DDP wrappers alive past the group
+            return run(args)
+    except ValueError as err:  # from joining: more processes than GPUs
+        print(f"error: {err}", file=sys.stderr)
+        return 2

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from torch import nn
 
+from hvg import distributed
 from hvg.config import seed_everything
 from hvg.data import get_dataloader
 from hvg.models import build_model
@@ -39,14 +40,21 @@ def train_model(
 ) -> tuple[nn.Module, History]:
     """Build `name` for `dataset` from a seed and train it: the recipe behind the CLI and the
     notebooks' fallback when a shipped checkpoint is missing. `lr` and `latent_dim` default to
-    the model's own. Returns (model, loss history)."""
+    the model's own. Trains on the GPU when there is one; under torchrun, each process on its
+    shard with `batch_size` images a step. Returns (model on the CPU, loss history)."""
     if name not in RECIPES:
         raise ValueError(f"no training recipe for {name!r}: choose one of {', '.join(RECIPES)}")
-    loader = get_dataloader(dataset, image_size, "train", batch_size, limit=limit, seed=seed)
+    rank, world = distributed.rank(), distributed.world_size()
+    loader = get_dataloader(
+        dataset, image_size, "train", batch_size, limit=limit, seed=seed, rank=rank,
+        world_size=world,
+    )  # fmt: skip
     images, _ = loader.dataset[0]
     seed_everything(seed)
     sizes = {"latent_dim": latent_dim} if latent_dim is not None else {}
     model = build_model(name, channels=images.shape[0], image_size=images.shape[-1], **sizes)
+    model.to(distributed.device())
+    distributed.seed_rank(seed)
     recipe = RECIPES[name](model, **({"lr": lr} if lr is not None else {}))
     history = fit(
         recipe,
@@ -59,4 +67,4 @@ def train_model(
         dataset=dataset,
         **info,
     )
-    return model.eval(), history
+    return model.cpu().eval(), history
