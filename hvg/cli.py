@@ -40,11 +40,17 @@ def train(args: argparse.Namespace) -> None:
     _, history = train_model(
         args.model, args.dataset, args.steps, args.seed, args.batch_size, args.lr,
         args.latent_dim, args.image_size, args.limit, checkpoint, args.checkpoint_every,
+        sample_every=args.sample_every, sample_dir=samples_dir(checkpoint),
         command=launch_command(),
     )  # fmt: skip
     if distributed.is_main():
         final = ", ".join(f"{k} {v:.3g}" for k, v in history[-1].items() if k != "step")
         print(f"wrote {checkpoint} at step {len(history)} ({final})")
+
+
+def samples_dir(checkpoint: Path) -> Path:
+    """Where `train --sample-every` writes its grids: OUT/MODEL-DATASET-samples/."""
+    return checkpoint.with_name(f"{checkpoint.stem}-samples")
 
 
 def sample(args: argparse.Namespace) -> None:
@@ -85,7 +91,7 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     t.add_argument("model", choices=sorted(RECIPES), help="which model to train")
     t.add_argument("--dataset", default="mnist", choices=sorted(DATASETS), help="data set")
-    t.add_argument("--out", required=True, help="folder for the checkpoint")
+    t.add_argument("--out", required=True, help="folder for the checkpoint (and sample grids)")
     t.add_argument("--steps", type=int, default=10_000, help="train until this step (10000)")
     t.add_argument(
         "--batch-size", type=int, default=128,
@@ -100,6 +106,11 @@ def parser() -> argparse.ArgumentParser:
         help="seed for weights, data order and noise (0); process r of K draws noise from seed+r",
     )  # fmt: skip
     t.add_argument("--checkpoint-every", type=int, default=500, help="steps between saves (500)")
+    t.add_argument(
+        "--sample-every", type=int, default=0, metavar="N",
+        help="every N steps, save 16 samples from fixed codes as a PNG grid in "
+        "OUT/MODEL-DATASET-samples/step-NNNNNN.png (0: never, the default)",
+    )  # fmt: skip
     t.set_defaults(run=train)
 
     s = commands.add_parser("sample", help="draw images from a checkpoint into an npz file")

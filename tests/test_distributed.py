@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from hvg import distributed
 from hvg.checkpoints import load_history, read_metadata
@@ -28,14 +29,18 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("model", ["vae", "dcgan"])
 def test_cli_trains_under_torchrun_and_samples(model, tmp_path):
-    result = run(*TORCHRUN, "-m", "hvg", "train", model, *TINY, "--out", str(tmp_path))
+    result = run(*TORCHRUN, "-m", "hvg", "train", model, *TINY, "--sample-every", "2",
+                 "--out", str(tmp_path))  # fmt: skip
     assert result.stdout.count("wrote") == 1  # rank 0 alone prints
     checkpoint = tmp_path / f"{model}-mnist.safetensors"
     metadata = read_metadata(checkpoint)
     assert metadata["world_size"] == "2" and metadata["step"] == "4"
     assert metadata["command"].startswith(f"torchrun --nproc_per_node 2 -m hvg train {model}")
     assert len(load_history(checkpoint)) == 4
-    assert [p.name for p in tmp_path.iterdir()] == [checkpoint.name]
+    assert {p.name for p in tmp_path.iterdir()} == {checkpoint.name, f"{model}-mnist-samples"}
+    grids = sorted((tmp_path / f"{model}-mnist-samples").iterdir())
+    assert [p.name for p in grids] == ["step-000002.png", "step-000004.png"]
+    assert Image.open(grids[0]).size == (244, 244)
 
     run(sys.executable, "-m", "hvg", "sample", str(checkpoint), "-n", "3", "-o",
         str(tmp_path / "s.npz"))  # fmt: skip

@@ -163,6 +163,8 @@ def test_fit_rejects_bad_arguments(loader):
         fit(fresh_recipe(), loader, 0)
     with pytest.raises(ValueError, match="every must be a positive int"):
         fit(fresh_recipe(), loader, 5, every=0)
+    with pytest.raises(ValueError, match="sample_every must be an int >= 0"):
+        fit(fresh_recipe(), loader, 5, sample_every=-1)
 
 
 def test_sample_snapshots_leave_training_untouched(loader):

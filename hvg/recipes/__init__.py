@@ -36,6 +36,8 @@ def train_model(
     checkpoint: str | Path | None = None,
     every: int = 500,
     progress: bool = True,
+    sample_every: int = 0,
+    sample_dir: str | Path | None = None,
     **info: str,
 ) -> tuple[nn.Module, History]:
     """Build `name` for `dataset` from a seed and train it: the recipe behind the CLI and the
@@ -64,6 +66,8 @@ def train_model(
         every,
         desc=name,
         progress=progress,
+        sample_every=sample_every,
+        sample_dir=sample_dir,
         dataset=dataset,
         **info,
     )
