@@ -25,7 +25,7 @@ from hvg.config import seed_everything
 T = TypeVar("T")
 
 
-def launched_processes() -> int:
+def _launched_processes() -> int:
     """How many processes torchrun started (WORLD_SIZE), 1 without torchrun."""
     return int(os.environ.get("WORLD_SIZE", "1"))
 
@@ -50,7 +50,7 @@ def launched() -> Iterator[None]:
 
     Does nothing for a single process, or when the caller has set up a group already.
     """
-    if launched_processes() == 1 or dist.is_initialized():
+    if _launched_processes() == 1 or dist.is_initialized():
         yield
         return
     here = device()
@@ -86,7 +86,9 @@ def parallel(module: nn.Module) -> nn.Module:
 
     Call it on the network a step runs forward, after moving it to its device; keep the plain
     module for checkpoints. The wrapper averages gradients over the processes during
-    backward, and starts every process from rank 0's weights.
+    backward, starts every process from rank 0's weights, and before each forward copies
+    rank 0's buffers (batch norm's running statistics, which only eval mode uses) to the
+    others: DDP's defaults, which behave the same in every torch the course supports.
     """
     return DistributedDataParallel(module) if world_size() > 1 else module
 
