@@ -3,7 +3,9 @@
 Weights are stored under their state_dict names, so any safetensors tool can read them; the
 model's registry name and config, the loss history and the step travel in the metadata. A
 training checkpoint adds each optimizer's tensors (under `__optim__.NAME.`) with its settings
-in the metadata, and torch's random state (`__rng__`), so that a resumed run continues exactly.
+in the metadata, and torch's random state (`__rng__`, plus `__rng__.cuda` on a GPU), so that a
+resumed run continues exactly. A run of K processes (torchrun) stores every process's random
+state, rank r's under the same names suffixed `.r`, and records K as `world_size`.
 Files are written to a temporary name and renamed: a crash never leaves a half-written file.
 """
 
@@ -20,6 +22,7 @@ from safetensors.torch import load_file, safe_open, save_file
 from torch import nn
 
 from hvg.models import MODELS, build_model
+from hvg.models.base import device_of
 
 CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
 OPTIM, RNG = "__optim__.", "__rng__"
@@ -50,15 +53,32 @@ def _optimizer_tensors(name: str, optimizer: torch.optim.Optimizer) -> tuple[dic
     return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
 
 
+def rng_state(device: torch.device) -> dict[str, torch.Tensor]:
+    """This process's random state: torch's CPU generator, and on a GPU its generator too."""
+    state = {"cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _rng_key(rank: int, kind: str) -> str:
+    """`__rng__` for rank 0's CPU state, as in every single-process checkpoint; else suffixed."""
+    return RNG + ("" if kind == "cpu" else f".{kind}") + (f".{rank}" if rank else "")
+
+
 def save_model(
     model: nn.Module,
     path: str | Path,
     history: list[dict[str, float]] | None = None,
     optimizers: dict[str, torch.optim.Optimizer] | None = None,
     step: int | None = None,
+    rng_states: list[dict[str, torch.Tensor]] | None = None,
     **info: str,
 ) -> Path:
-    """Write a checkpoint atomically; with `optimizers` and `step` it can resume training."""
+    """Write a checkpoint atomically; with `optimizers` and `step` it can resume training.
+
+    `rng_states` holds every process's `rng_state`, in rank order; it defaults to this one's.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -73,8 +93,11 @@ def save_model(
             extra, rest = _optimizer_tensors(name, optimizer)
             tensors.update({k: v.detach().cpu().contiguous() for k, v in extra.items()})
             metadata[f"{OPTIM}{name}"] = json.dumps(rest)
-        tensors[RNG] = torch.get_rng_state()
+        states = rng_states or [rng_state(device_of(model))]
+        for rank, state in enumerate(states):
+            tensors.update({_rng_key(rank, kind): value for kind, value in state.items()})
         metadata["step"] = str(step)
+        metadata["world_size"] = str(len(states))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -129,16 +152,34 @@ def load_model(path: str | Path, expect: str | None = None) -> nn.Module:
     return model.eval()
 
 
-def resume(
-    path: str | Path, model: nn.Module, optimizers: dict[str, torch.optim.Optimizer]
-) -> tuple[int, list[dict[str, float]]]:
-    """Load a training checkpoint into a freshly built model and its optimizers.
+def _load_optimizer(
+    path: Path,
+    name: str,
+    optimizer: torch.optim.Optimizer,
+    metadata: dict[str, str],
+    tensors: dict[str, torch.Tensor],
+) -> None:
+    """Restore one optimizer's state from the checkpoint's tensors and metadata."""
+    key = f"{OPTIM}{name}"
+    if key not in metadata:
+        raise CheckpointError(f"{path} has no state for optimizer {name!r}")
+    rest = json.loads(metadata[key])
+    state: dict[int, dict] = {}
+    for full, value in tensors.items():
+        if full.startswith(key + "."):
+            index, field = full[len(key) + 1 :].split(".", 1)
+            state.setdefault(int(index), {})[field] = value
+    for full, value in rest["scalars"].items():
+        index, field = full.split(".", 1)
+        state.setdefault(int(index), {})[field] = value
+    try:
+        optimizer.load_state_dict({"state": state, "param_groups": rest["param_groups"]})
+    except (ValueError, KeyError) as err:
+        raise CheckpointError(f"{path}: optimizer {name!r} does not fit: {err}") from None
 
-    Restores weights, optimizer states and torch's random state; returns (step, history).
-    The checkpoint must hold the same model, config and optimizers as the run resuming it.
-    """
-    path = Path(path)
-    metadata = read_metadata(path)
+
+def _check_resumable(path: Path, metadata: dict[str, str], model: nn.Module, world: int) -> None:
+    """Raise unless the checkpoint holds this model and config, trained by `world` processes."""
     name = model_name(model)
     if metadata["hvg_model"] != name:
         raise CheckpointError(f"{path} holds a {metadata['hvg_model']!r} model, not {name!r}")
@@ -150,26 +191,40 @@ def resume(
         )
     if "step" not in metadata:
         raise CheckpointError(f"{path} holds weights only (no training state) and can't resume")
+    trained_by = int(metadata.get("world_size", "1"))
+    if trained_by != world:
+        raise CheckpointError(
+            f"{path} was trained by {trained_by} process(es) and this run has {world}: each "
+            "process's share of the data and random state is in it, so resume with the same "
+            f"number (torchrun --nproc_per_node {trained_by}, or plain python for 1), or use "
+            "another output folder to start afresh"
+        )
+
+
+def resume(
+    path: str | Path,
+    model: nn.Module,
+    optimizers: dict[str, torch.optim.Optimizer],
+    rank: int = 0,
+    world_size: int = 1,
+) -> tuple[int, list[dict[str, float]]]:
+    """Load a training checkpoint into a freshly built model and its optimizers.
+
+    Restores weights, optimizer states and process `rank`'s random state; returns (step,
+    history). The checkpoint must hold the same model, config and optimizers as the run
+    resuming it, and come from as many processes (`world_size`).
+    """
+    path = Path(path)
+    metadata = read_metadata(path)
+    _check_resumable(path, metadata, model, world_size)
     tensors = load_file(str(path))
     _load_weights(path, model, tensors)
-    for opt_name, optimizer in optimizers.items():
-        key = f"{OPTIM}{opt_name}"
-        if key not in metadata:
-            raise CheckpointError(f"{path} has no state for optimizer {opt_name!r}")
-        rest = json.loads(metadata[key])
-        state: dict[int, dict] = {}
-        for full, value in tensors.items():
-            if full.startswith(key + "."):
-                index, field = full[len(key) + 1 :].split(".", 1)
-                state.setdefault(int(index), {})[field] = value
-        for full, value in rest["scalars"].items():
-            index, field = full.split(".", 1)
-            state.setdefault(int(index), {})[field] = value
-        try:
-            optimizer.load_state_dict({"state": state, "param_groups": rest["param_groups"]})
-        except (ValueError, KeyError) as err:
-            raise CheckpointError(f"{path}: optimizer {opt_name!r} does not fit: {err}") from None
-    torch.set_rng_state(tensors[RNG])
+    for name, optimizer in optimizers.items():
+        _load_optimizer(path, name, optimizer, metadata, tensors)
+    torch.set_rng_state(tensors[_rng_key(rank, "cpu")])
+    here, cuda = device_of(model), _rng_key(rank, "cuda")
+    if here.type == "cuda" and cuda in tensors:
+        torch.cuda.set_rng_state(tensors[cuda], here)
     return int(metadata["step"]), json.loads(metadata["history"])
 
 

@@ -7,12 +7,15 @@ trains a model whether it is asked for here or by a notebook.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from hvg import distributed
 from hvg.checkpoints import CheckpointError, load_history, load_model, read_metadata, save_model
 from hvg.data import DATASETS, DatasetUnavailableError
 from hvg.plots import to_uint8
@@ -20,17 +23,34 @@ from hvg.recipes import RECIPES, train_model
 from hvg.train import NonFiniteLossError
 
 
+def launch_command() -> str:
+    """How this run was started, for its checkpoint: `python -m hvg ...`, or torchrun's line."""
+    args = " ".join(sys.argv[1:])
+    world = distributed.world_size()
+    if world == 1:
+        return f"python -m hvg {args}"
+    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", world))
+    nodes = f"--nnodes {world // per_node} " if per_node != world else ""
+    return f"torchrun {nodes}--nproc_per_node {per_node} -m hvg {args}"
+
+
 def train(args: argparse.Namespace) -> None:
     """Train a model into OUT/MODEL-DATASET.safetensors, resuming if that file exists."""
     checkpoint = Path(args.out) / f"{args.model}-{args.dataset}.safetensors"
-    command = "python -m hvg " + " ".join(sys.argv[1:])
     _, history = train_model(
         args.model, args.dataset, args.steps, args.seed, args.batch_size, args.lr,
         args.latent_dim, args.image_size, args.limit, checkpoint, args.checkpoint_every,
-        width=args.width, options=recipe_options(args), command=command,
+        sample_every=args.sample_every, sample_dir=samples_dir(checkpoint),
+        width=args.width, options=recipe_options(args), command=launch_command(),
     )  # fmt: skip
-    final = ", ".join(f"{k} {v:.3g}" for k, v in history[-1].items() if k != "step")
-    print(f"wrote {checkpoint} at step {len(history)} ({final})")
+    if distributed.is_main():
+        final = ", ".join(f"{k} {v:.3g}" for k, v in history[-1].items() if k != "step")
+        print(f"wrote {checkpoint} at step {len(history)} ({final})")
+
+
+def samples_dir(checkpoint: Path) -> Path:
+    """Where `train --sample-every` writes its grids: OUT/MODEL-DATASET-samples/."""
+    return checkpoint.with_name(f"{checkpoint.stem}-samples")
 
 
 VAEGAN_OPTIONS = {  # flag's dest -> VAEGANOptions field
@@ -68,7 +88,7 @@ def sample(args: argparse.Namespace) -> None:
 def export(args: argparse.Namespace) -> None:
     """Copy a training checkpoint's weights, history and command, without optimizer state."""
     metadata = read_metadata(args.checkpoint)
-    info = {k: metadata[k] for k in ("dataset", "command", "step") if k in metadata}
+    info = {k: metadata[k] for k in ("dataset", "command", "step", "world_size") if k in metadata}
     model = load_model(args.checkpoint)
     out = save_model(model, args.output, load_history(args.checkpoint), **info)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, weights only)")
@@ -81,16 +101,21 @@ def parser() -> argparse.ArgumentParser:
 
     t = commands.add_parser(
         "train", help="train a model and save a checkpoint",
-        description="Train MODEL on a data set. The training state is saved to "
-        "OUT/MODEL-DATASET.safetensors every --checkpoint-every steps and at the end; run the "
-        "same command again to resume an interrupted run (or to train further with a larger "
-        "--steps).",
+        description="Train MODEL on a data set, on the GPU if there is one. The training state "
+        "is saved to OUT/MODEL-DATASET.safetensors every --checkpoint-every steps and at the "
+        "end; run the same command again to resume an interrupted run (or to train further "
+        "with a larger --steps). Runs unchanged under `torchrun --nproc_per_node K -m hvg "
+        "train ...`: K processes (one per GPU, or gloo on the CPU) train one model with "
+        "DistributedDataParallel, each on its own shard of the data; resume with the same K.",
     )  # fmt: skip
     t.add_argument("model", choices=sorted(RECIPES), help="which model to train")
     t.add_argument("--dataset", default="mnist", choices=sorted(DATASETS), help="data set")
-    t.add_argument("--out", required=True, help="folder for the checkpoint")
+    t.add_argument("--out", required=True, help="folder for the checkpoint (and sample grids)")
     t.add_argument("--steps", type=int, default=10_000, help="train until this step (10000)")
-    t.add_argument("--batch-size", type=int, default=128, help="images per step (128)")
+    t.add_argument(
+        "--batch-size", type=int, default=128,
+        help="images per step and process (128); under torchrun K processes see K times as many",
+    )  # fmt: skip
     t.add_argument(
         "--lr", type=float, help="learning rate (vae 1e-3 and dcgan 2e-4 Adam, vaegan 3e-4 RMSProp)"
     )
@@ -98,8 +123,16 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--width", type=int, help="channel width (dcgan 32, vaegan 32)")
     t.add_argument("--image-size", type=int, default=None, help="side in pixels (native)")
     t.add_argument("--limit", type=int, default=None, help="use only the first N images")
-    t.add_argument("--seed", type=int, default=0, help="seed for weights and data order (0)")
-    t.add_argument("--checkpoint-every", type=int, default=500, help="steps between saves")
+    t.add_argument(
+        "--seed", type=int, default=0,
+        help="seed for weights, data order and noise (0); process r of K draws noise from seed+r",
+    )  # fmt: skip
+    t.add_argument("--checkpoint-every", type=int, default=500, help="steps between saves (500)")
+    t.add_argument(
+        "--sample-every", type=int, default=0, metavar="N",
+        help="every N steps, save 16 samples from fixed codes as a PNG grid in "
+        "OUT/MODEL-DATASET-samples/step-NNNNNN.png (0: never, the default)",
+    )  # fmt: skip
     v = t.add_argument_group("VAE-GAN options (vaegan only; the defaults are the paper's)")
     v.add_argument(
         "--recon",
@@ -142,12 +175,24 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; bad input ends with a one-line message and exit status 2."""
-    args = parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """Run one command; bad input ends with a one-line message (from rank 0) and status 2."""
     try:
         args.run(args)
     except (CheckpointError, DatasetUnavailableError, NonFiniteLossError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        if distributed.is_main():
+            print(f"error: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; `train` joins the process group when torchrun started several processes."""
+    args = parser().parse_args(argv)
+    try:
+        with distributed.launched() if args.run is train else contextlib.nullcontext():
+            # run() handles its errors: no traceback keeps DDP wrappers alive past the group
+            return run(args)
+    except ValueError as err:  # from joining: more processes than GPUs
+        print(f"error: {err}", file=sys.stderr)
+        return 2

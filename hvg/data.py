@@ -374,21 +374,31 @@ class EpochSampler(Sampler[int]):
 
     The same epoch always gives the same order, however often the loader was iterated
     before, so a training run that sets the epoch repeats exactly (and can resume mid-way).
+    With `world_size` processes, process `rank` takes every world_size-th index of that order
+    from its rank on: disjoint shards of equal size (the last size % world_size images of
+    each epoch's order are left out). One process takes the whole order, as before.
     """
 
-    def __init__(self, size: int, seed: int = 0) -> None:
+    def __init__(self, size: int, seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
+        if not _positive_int(world_size) or not (isinstance(rank, int) and 0 <= rank < world_size):
+            raise ValueError(
+                f"rank must be an int from 0 to world_size - 1 and world_size a positive int, "
+                f"got rank={rank!r}, world_size={world_size!r}"
+            )
         self.size, self.seed, self.epoch = size, seed, 0
+        self.rank, self.world_size = rank, world_size
 
     def set_epoch(self, epoch: int) -> None:
         """Choose the epoch whose order the next iteration gives."""
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return self.size
+        return self.size // self.world_size
 
     def __iter__(self) -> Iterator[int]:
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
-        return iter(torch.randperm(self.size, generator=generator).tolist())
+        order = torch.randperm(self.size, generator=generator)
+        return iter(order[self.rank : len(self) * self.world_size : self.world_size].tolist())
 
 
 def _positive_int(value: object) -> bool:
@@ -409,25 +419,33 @@ def get_dataloader(
     root: str | Path | None = None,
     download: bool = True,
     verify: bool = True,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> DataLoader:
     """The one way the course loads data: batches (B, C, S, S) in [-1, 1] and their labels.
 
     `shuffle` defaults to True for "train" only, and `drop_last` to `shuffle`. Shuffled
     batches come from an EpochSampler seeded with `seed`, so the same seed gives the same
-    batches; `limit` keeps the first `limit` images, for quick runs.
+    batches; `limit` keeps the first `limit` images, for quick runs. With `world_size`
+    processes training together, process `rank` gets its own shard of every epoch.
     """
     if not _positive_int(batch_size):
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     if limit is not None and not _positive_int(limit):
         raise ValueError(f"limit must be a positive int (or None for all), got {limit!r}")
+    shuffle = split == "train" if shuffle is None else shuffle
+    if world_size != 1 and not shuffle:
+        raise ValueError(
+            f"world_size={world_size!r} shards a shuffled loader only: pass shuffle=True (or "
+            "leave world_size at 1 and load the whole split in order)"
+        )
     ds = load_dataset(name, split, image_size, root, download, verify)
     if limit is not None and limit < len(ds):
         ds = Subset(ds, range(limit))
-    shuffle = split == "train" if shuffle is None else shuffle
     return DataLoader(
         ds,
         batch_size=batch_size,
-        sampler=EpochSampler(len(ds), seed) if shuffle else None,
+        sampler=EpochSampler(len(ds), seed, rank, world_size) if shuffle else None,
         num_workers=num_workers,
         drop_last=shuffle if drop_last is None else drop_last,
         generator=torch.Generator().manual_seed(seed),  # keeps torch's global RNG untouched

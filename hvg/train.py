@@ -5,6 +5,10 @@ step function that takes one batch, updates the model and returns its losses as 
 model's recipe lives in `hvg.recipes`. With a checkpoint path, `fit` saves the whole training
 state every few steps and resumes from it, so an interrupted run (Ctrl-C, a crash, a killed
 process) continues exactly where it stopped.
+
+Under torchrun (see `hvg.distributed`) every process runs `fit` on its own shard of the data;
+the losses it records are averaged over the processes, and only rank 0 writes checkpoints and
+sample grids, prints and shows a progress bar.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from hvg.checkpoints import resume, save_model
+from hvg import distributed
+from hvg.checkpoints import resume, rng_state, save_model
+from hvg.models.base import device_of
+from hvg.plots import png_bytes
 
 StepFn = Callable[[torch.Tensor], dict[str, float]]
 History = list[dict[str, float]]
@@ -71,6 +78,15 @@ def _check_finite(losses: dict[str, float], step: int, checkpoint: Path | None, 
             )
 
 
+def _check_counts(steps: int, every: int, sample_every: int) -> None:
+    """Raise a ValueError naming a bad step count and what it must be."""
+    for name, value in [("steps", steps), ("every", every)]:
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if not isinstance(sample_every, int) or sample_every < 0:
+        raise ValueError(f"sample_every must be an int >= 0 (0: no samples), got {sample_every!r}")
+
+
 def fit(
     recipe: Recipe,
     loader: DataLoader,
@@ -81,53 +97,94 @@ def fit(
     progress: bool = True,
     samples: dict[int, torch.Tensor] | None = None,
     sample_every: int = 0,
+    sample_dir: str | Path | None = None,
     **info: str,
 ) -> History:
     """Train `recipe` until step `steps`; return one dict of losses per step.
 
     With `checkpoint`, the training state is saved there every `every` steps, at the end, and
     on Ctrl-C; if the file exists, training resumes from it. `info` goes into its metadata.
-    With `samples` and `sample_every`, 16 images from the same 16 codes are stored in
-    `samples[step]` every `sample_every` steps, to watch the model learn.
+    Every `sample_every` steps, 16 images from the same 16 codes go into `samples[step]` and,
+    with `sample_dir`, into the grid `sample_dir/step-000500.png` (for step 500): to watch the
+    model learn.
     """
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-    if not isinstance(every, int) or every < 1:
-        raise ValueError(f"every must be a positive int, got {every!r}")
+    _check_counts(steps, every, sample_every)
     checkpoint = Path(checkpoint) if checkpoint is not None else None
+    main = distributed.is_main()
     start, history = 0, []
+    # Every process looks once rank 0 is done writing (a previous run in this process), and
+    # before it writes again: it saves only after step 1, whose losses all processes average.
+    distributed.barrier()
     if checkpoint is not None and checkpoint.exists():
-        start, history = resume(checkpoint, recipe.model, recipe.optimizers)
-        print(f"Resuming from {checkpoint} at step {start}.")
+        rank, world = distributed.rank(), distributed.world_size()
+        start, history = resume(checkpoint, recipe.model, recipe.optimizers, rank, world)
+        if main:
+            print(f"Resuming from {checkpoint} at step {start}.")
 
     def save(step: int) -> None:
         if checkpoint is not None:
-            save_model(recipe.model, checkpoint, history, recipe.optimizers, step, **info)
+            states = distributed.gather(rng_state(device_of(recipe.model)))
+            if main:
+                model, optimizers = recipe.model, recipe.optimizers
+                save_model(model, checkpoint, history, optimizers, step, states, **info)
 
     data = batches(loader, start)
     bar = tqdm(
-        range(start + 1, steps + 1), desc=desc, initial=start, total=steps, disable=not progress
-    )
+        range(start + 1, steps + 1), desc=desc, initial=start, total=steps,
+        disable=not (progress and main),
+    )  # fmt: skip
     saved = start
     try:
         for i in bar:
-            losses = recipe.step(next(data))
+            losses = distributed.average(recipe.step(next(data)))
             _check_finite(losses, i, checkpoint, saved)
             history.append({"step": float(i), **losses})
             bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
             if i % every == 0 or i == steps:
                 save(i)
                 saved = i
-            if samples is not None and sample_every and i % sample_every == 0:
-                samples[i] = snapshot(recipe.model)
+            if main and sample_every and i % sample_every == 0:
+                _sample(recipe.model, i, samples, sample_dir)
     except KeyboardInterrupt:
         done = int(history[-1]["step"]) if history else start
-        save(done)
-        where = f"; saved to {checkpoint}, run again to resume" if checkpoint else ""
-        print(f"Interrupted at step {done} of {steps}{where}. The model keeps its weights.")
+        if not _interrupted(done, steps, checkpoint, saved, save):
+            raise
     finally:
         bar.close()
     return history
+
+
+def _sample(
+    model: nn.Module, step: int, samples: dict[int, torch.Tensor] | None, folder: str | Path | None
+) -> None:
+    """Keep a snapshot in `samples` and write it as a 4x4 PNG grid into `folder`."""
+    if samples is None and folder is None:
+        return
+    images = snapshot(model)
+    if samples is not None:
+        samples[step] = images
+    if folder is not None:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / f"step-{step:06d}.png").write_bytes(png_bytes(images, nrow=4, scale=2))
+
+
+def _interrupted(
+    done: int, steps: int, checkpoint: Path | None, saved: int, save: Callable[[int], None]
+) -> bool:
+    """Ctrl-C: save and say so; with several processes, say what is kept and return False.
+
+    The processes may be a step apart when the signal lands, so they can't agree on a step
+    to save: the last periodic checkpoint is the consistent state to resume from.
+    """
+    if distributed.world_size() > 1:
+        if distributed.is_main():
+            kept = f"; {checkpoint} (step {saved}) is kept" if checkpoint and saved else ""
+            print(f"Interrupted at step {done} of {steps}{kept}: run again to resume.")
+        return False
+    save(done)
+    where = f"; saved to {checkpoint}, run again to resume" if checkpoint else ""
+    print(f"Interrupted at step {done} of {steps}{where}. The model keeps its weights.")
+    return True
 
 
 def snapshot(model: nn.Module, n: int = 16) -> torch.Tensor:

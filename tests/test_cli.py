@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from hvg.checkpoints import load_history, read_metadata
 
@@ -40,6 +41,17 @@ def test_train_then_sample(tmp_path):
     assert images.std() > 0
 
 
+def test_sample_every_writes_png_grids_next_to_the_checkpoint(tmp_path):
+    args = ("--steps", "4", "--batch-size", "16", "--limit", "64", "--latent-dim", "4")
+    result = hvg("train", "vae", *args, "--sample-every", "2", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    grids = sorted((tmp_path / "vae-mnist-samples").iterdir())
+    assert [p.name for p in grids] == ["step-000002.png", "step-000004.png"]
+    pictures = [np.asarray(Image.open(p)) for p in grids]
+    assert pictures[0].shape == (244, 244, 3) and pictures[0].dtype == np.uint8  # 4x4, 2x
+    assert not np.array_equal(*pictures)  # the model learns between them
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
@@ -47,6 +59,7 @@ def test_train_then_sample(tmp_path):
         (("train", "vae", "--image-size", "30", "--steps", "1", "--out", "run"), "multiple of 4"),
         (("sample", "broken.safetensors", "-o", "x.npz"), "broken.safetensors is not a readable"),
         (("sample", "missing.safetensors", "-n", "0", "-o", "x.npz"), "-n must be at least 1"),
+        (("train", "vae", "--sample-every", "-1", "--out", "run"), "sample_every must be an int"),
     ],
 )
 def test_bad_input_is_one_clear_line(tmp_path, args, message):

@@ -338,6 +338,9 @@ def test_bad_requests_are_named(kwargs, message):
         ({"batch_size": 2.5}, "batch_size must be a positive int"),
         ({"limit": 0}, "limit must be a positive int .* got 0"),
         ({"limit": -5}, "limit must be a positive int"),
+        ({"rank": 2, "world_size": 2}, "rank must be an int from 0 to world_size - 1"),
+        ({"world_size": 0}, "world_size a positive int, got rank=0, world_size=0"),
+        ({"world_size": 2, "split": "test"}, "shards a shuffled loader only: pass shuffle=True"),
     ],
 )
 def test_bad_loader_arguments_are_named(kwargs, message):
@@ -387,3 +390,15 @@ def test_epoch_sampler_is_a_function_of_seed_and_epoch():
     assert sorted(first) == list(range(100)) and first != second
     sampler.set_epoch(0)
     assert list(sampler) == first
+
+
+def test_epoch_sampler_shards_each_epoch_between_processes():
+    whole = EpochSampler(103, seed=3)
+    shards = [EpochSampler(103, seed=3, rank=r, world_size=4) for r in range(4)]
+    for epoch in (0, 1):
+        for sampler in (whole, *shards):
+            sampler.set_epoch(epoch)
+        order = list(whole)
+        assert all(len(s) == len(list(s)) == 25 for s in shards)  # 3 left out, shards equal
+        assert sorted(sum((list(s) for s in shards), [])) == sorted(order[:100])
+        assert list(shards[1]) == order[1:100:4]

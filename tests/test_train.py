@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from hvg.checkpoints import CheckpointError, read_metadata, save_model
+from hvg.checkpoints import CheckpointError, read_metadata, rng_state, save_model
 from hvg.data import get_dataloader
 from hvg.models import VAE
 from hvg.recipes.vae import vae_recipe
@@ -150,11 +150,21 @@ def test_resume_refuses_weights_only_and_truncated_files(loader, tmp_path):
         fit(fresh_recipe(), loader, 6, path, progress=False)
 
 
+def test_resume_refuses_a_checkpoint_of_another_process_count(loader, tmp_path):
+    recipe = fresh_recipe()
+    states = [rng_state(torch.device("cpu")) for _ in range(2)]  # as 2 processes save
+    path = save_model(recipe.model, tmp_path / "run.safetensors", [], recipe.optimizers, 1, states)
+    with pytest.raises(CheckpointError, match="trained by 2 process.* and this run has 1"):
+        fit(fresh_recipe(), loader, 3, path, progress=False)
+
+
 def test_fit_rejects_bad_arguments(loader):
     with pytest.raises(ValueError, match="steps must be a positive int"):
         fit(fresh_recipe(), loader, 0)
     with pytest.raises(ValueError, match="every must be a positive int"):
         fit(fresh_recipe(), loader, 5, every=0)
+    with pytest.raises(ValueError, match="sample_every must be an int >= 0"):
+        fit(fresh_recipe(), loader, 5, sample_every=-1)
 
 
 def test_sample_snapshots_leave_training_untouched(loader):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from torch import nn
 
+from hvg import distributed
 from hvg.config import seed_everything
 from hvg.data import get_dataloader
 from hvg.models import build_model
@@ -40,21 +41,30 @@ def train_model(
     checkpoint: str | Path | None = None,
     every: int = 500,
     progress: bool = True,
+    sample_every: int = 0,
+    sample_dir: str | Path | None = None,
     width: int | None = None,
     options: dict[str, object] | None = None,
     **info: str,
 ) -> tuple[nn.Module, History]:
     """Build `name` for `dataset` from a seed and train it: the recipe behind the CLI and the
     notebooks' fallback when a shipped checkpoint is missing. `lr`, `latent_dim` and `width`
-    default to the model's own; `options` go to the recipe (e.g. VAE-GAN's `gamma`).
-    Returns (model, loss history)."""
+    default to the model's own; `options` go to the recipe (e.g. VAE-GAN's `gamma`). Trains on
+    the GPU when there is one; under torchrun, each process on its shard with `batch_size`
+    images a step. Returns (model on the CPU, loss history)."""
     if name not in RECIPES:
         raise ValueError(f"no training recipe for {name!r}: choose one of {', '.join(RECIPES)}")
-    loader = get_dataloader(dataset, image_size, "train", batch_size, limit=limit, seed=seed)
+    rank, world = distributed.rank(), distributed.world_size()
+    loader = get_dataloader(
+        dataset, image_size, "train", batch_size, limit=limit, seed=seed, rank=rank,
+        world_size=world,
+    )  # fmt: skip
     images, _ = loader.dataset[0]
     seed_everything(seed)
     sizes = {k: v for k, v in {"latent_dim": latent_dim, "width": width}.items() if v is not None}
     model = build_model(name, channels=images.shape[0], image_size=images.shape[-1], **sizes)
+    model.to(distributed.device())
+    distributed.seed_rank(seed)
     settings = {**({"lr": lr} if lr is not None else {}), **(options or {})}
     recipe = RECIPES[name](model, **settings)
     history = fit(
@@ -65,7 +75,9 @@ def train_model(
         every,
         desc=name,
         progress=progress,
+        sample_every=sample_every,
+        sample_dir=sample_dir,
         dataset=dataset,
         **info,
     )
-    return model.eval(), history
+    return model.cpu().eval(), history

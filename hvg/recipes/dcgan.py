@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from hvg.distributed import no_sync, parallel
 from hvg.losses import discriminator_loss, generator_loss, minimax_generator_loss
 from hvg.models.base import device_of
 from hvg.models.dcgan import DCGAN
@@ -20,8 +21,17 @@ def dcgan_step(
 
     The generator minimises -log D(G(z)) (non-saturating); `minimax=True` makes it minimise
     log(1 - D(G(z))) instead, the original game, whose gradient vanishes while D wins.
+
+    Under torchrun both networks run as `parallel` wraps them. D runs forward twice (real,
+    then detached fakes) before its one backward, and DistributedDataParallel takes that as
+    it is: each parameter's gradient hook fires once per backward, with both passes' sum, so
+    the synchronised gradient is the mean of every process's own (checked bit for bit with 2
+    processes). One batch of real and fake images concatenated would change what batch norm
+    normalises with, and single-process results with it. D's third pass, for G's loss, runs
+    under `no_sync`: the gradients it leaves on D are thrown away at the next D step, so
+    averaging them would be wasted work.
     """
-    g, d = model.generator, model.discriminator
+    g, d = parallel(model.generator), parallel(model.discriminator)
 
     def step(x: torch.Tensor) -> dict[str, float]:
         model.train()
@@ -33,7 +43,8 @@ def dcgan_step(
         loss_d.backward()
         d_optimizer.step()
         g_loss = minimax_generator_loss if minimax else generator_loss
-        loss_g = g_loss(d(fake))
+        with no_sync(d):
+            loss_g = g_loss(d(fake))
         g_optimizer.zero_grad(set_to_none=True)
         loss_g.backward()
         g_optimizer.step()

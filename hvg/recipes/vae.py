@@ -6,6 +6,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from hvg.config import seed_everything
+from hvg.distributed import parallel
 from hvg.losses import vae_loss
 from hvg.models.base import device_of
 from hvg.models.vae import VAE
@@ -29,9 +30,9 @@ def vae_step(model: VAE, optimizer: torch.optim.Optimizer, beta: float = 1.0) ->
 
 
 def vae_recipe(model: VAE, lr: float = 1e-3, beta: float = 1.0) -> Recipe:
-    """Adam on the negative ELBO."""
+    """Adam on the negative ELBO; the step runs the model as `parallel` wraps it (torchrun)."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    return Recipe(model, {"adam": optimizer}, vae_step(model, optimizer, beta))
+    return Recipe(model, {"adam": optimizer}, vae_step(parallel(model), optimizer, beta))
 
 
 def train_vae(

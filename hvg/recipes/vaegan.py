@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hvg import distributed
 from hvg.losses import (
     discriminator_loss,
     gaussian_nll,
@@ -109,9 +110,12 @@ def vaegan_losses(
 
 
 def _grads(loss: torch.Tensor, *networks: nn.Module) -> list[list[torch.Tensor]]:
-    """d loss / d parameters, one list per network, keeping the graph for the next call."""
+    """d loss / d parameters, one list per network, keeping the graph for the next call; under
+    torchrun, averaged over the processes."""
     groups = [list(net.parameters()) for net in networks]
-    flat = torch.autograd.grad(loss, [p for g in groups for p in g], retain_graph=True)
+    flat = distributed.average_(
+        list(torch.autograd.grad(loss, [p for g in groups for p in g], retain_graph=True))
+    )
     out, start = [], 0
     for group in groups:
         out.append(list(flat[start : start + len(group)]))
