@@ -72,7 +72,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True, help="folder for the checkpoint")
     t.add_argument("--steps", type=int, default=10_000, help="train until this step (10000)")
     t.add_argument("--batch-size", type=int, default=128, help="images per step (128)")
-    t.add_argument("--lr", type=float, help="Adam learning rate (vae 1e-3, dcgan 2e-4)")
+    t.add_argument("--lr", type=float, help="Adam learning rate (vae, classifier 1e-3; dcgan 2e-4)")
     t.add_argument("--latent-dim", type=int, help="size of z (vae 16, dcgan 100)")
     t.add_argument("--image-size", type=int, default=None, help="side in pixels (native)")
     t.add_argument("--limit", type=int, default=None, help="use only the first N images")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from torch import nn
 
+from hvg.models.classifier import Classifier
 from hvg.models.dcgan import DCGAN
 from hvg.models.vae import VAE
 
-MODELS: dict[str, type[nn.Module]] = {"vae": VAE, "dcgan": DCGAN}
+MODELS: dict[str, type[nn.Module]] = {"vae": VAE, "dcgan": DCGAN, "classifier": Classifier}
 
 
 def build_model(name: str, **config: object) -> nn.Module:
@@ -17,4 +18,4 @@ def build_model(name: str, **config: object) -> nn.Module:
     return MODELS[name](**config)
 
 
-__all__ = ["DCGAN", "MODELS", "VAE", "build_model"]
+__all__ = ["Classifier", "DCGAN", "MODELS", "VAE", "build_model"]
