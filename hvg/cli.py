@@ -117,7 +117,9 @@ def parser() -> argparse.ArgumentParser:
         help="images per step and process (128); under torchrun K processes see K times as many",
     )  # fmt: skip
     t.add_argument(
-        "--lr", type=float, help="learning rate (vae 1e-3 and dcgan 2e-4 Adam, vaegan 3e-4 RMSProp)"
+        "--lr",
+        type=float,
+        help="learning rate (Adam: vae, classifier 1e-3, dcgan 2e-4; vaegan 3e-4 RMSProp)",
     )
     t.add_argument("--latent-dim", type=int, help="size of z (vae 16, dcgan 100, vaegan 32)")
     t.add_argument("--width", type=int, help="channel width (dcgan 32, vaegan 32)")

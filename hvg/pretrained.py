@@ -16,7 +16,7 @@ from hvg.recipes import train_model
 from hvg.train import History
 
 # The steps each shipped checkpoint was trained for (checkpoints/README.md has the commands).
-SHIPPED_STEPS = {"vae": 10_000, "dcgan": 8_000}
+SHIPPED_STEPS = {"vae": 10_000, "dcgan": 8_000, "classifier": 3_000}
 
 
 def load_pretrained(

@@ -2,9 +2,10 @@
 
 `fit` knows nothing about a particular model. A `Recipe` bundles a model, its optimizers and a
 step function that takes one batch, updates the model and returns its losses as floats; each
-model's recipe lives in `hvg.recipes`. With a checkpoint path, `fit` saves the whole training
-state every few steps and resumes from it, so an interrupted run (Ctrl-C, a crash, a killed
-process) continues exactly where it stopped.
+model's recipe lives in `hvg.recipes`. A generative model's step takes the images alone; a
+recipe with `labels=True` (the classifier's) gets `(images, labels)`. With a checkpoint path,
+`fit` saves the whole training state every few steps and resumes from it, so an interrupted
+run (Ctrl-C, a crash, a killed process) continues exactly where it stopped.
 
 Under torchrun (see `hvg.distributed`) every process runs `fit` on its own shard of the data;
 the losses it records are averaged over the processes, and only rank 0 writes checkpoints and
@@ -30,24 +31,32 @@ from hvg.models.base import device_of
 from hvg.plots import png_bytes
 
 StepFn = Callable[[torch.Tensor], dict[str, float]]
+LabelledStepFn = Callable[[torch.Tensor, torch.Tensor], dict[str, float]]
 History = list[dict[str, float]]
 
 
 @dataclass
 class Recipe:
-    """What training needs besides data: the model, its optimizers (by name), one step."""
+    """What training needs besides data: the model, its optimizers (by name), one step.
+
+    `labels=True` says the step takes (images, labels) rather than images alone.
+    """
 
     model: nn.Module
     optimizers: dict[str, torch.optim.Optimizer]
-    step: StepFn
+    step: StepFn | LabelledStepFn
+    labels: bool = False
 
 
 class NonFiniteLossError(RuntimeError):
     """A loss became NaN or infinite: training stops instead of silently wrecking the weights."""
 
 
-def batches(loader: DataLoader, start: int = 0) -> Iterator[torch.Tensor]:
-    """Images from `loader`, epoch after epoch without end, beginning after `start` batches.
+def batches(
+    loader: DataLoader, start: int = 0, labels: bool = False
+) -> Iterator[torch.Tensor | tuple[torch.Tensor, torch.Tensor]]:
+    """Images from `loader` (with `labels`: (images, labels) pairs), epoch after epoch without
+    end, beginning after `start` batches.
 
     A sampler with `set_epoch` (hvg's EpochSampler, DistributedSampler) is told each epoch, so
     the order of the data depends on the seed and the step alone: a resumed run sees the same
@@ -59,8 +68,8 @@ def batches(loader: DataLoader, start: int = 0) -> Iterator[torch.Tensor]:
     for epoch in itertools.count(first_epoch):
         if hasattr(loader.sampler, "set_epoch"):
             loader.sampler.set_epoch(epoch)
-        for images, *_ in itertools.islice(loader, skip if epoch == first_epoch else 0, None):
-            yield images
+        for images, *rest in itertools.islice(loader, skip if epoch == first_epoch else 0, None):
+            yield (images, rest[0]) if labels else images
 
 
 def _check_finite(losses: dict[str, float], step: int, checkpoint: Path | None, saved: int) -> None:
@@ -128,7 +137,7 @@ def fit(
                 model, optimizers = recipe.model, recipe.optimizers
                 save_model(model, checkpoint, history, optimizers, step, states, **info)
 
-    data = batches(loader, start)
+    data = batches(loader, start, recipe.labels)
     bar = tqdm(
         range(start + 1, steps + 1), desc=desc, initial=start, total=steps,
         disable=not (progress and main),
@@ -136,7 +145,9 @@ def fit(
     saved = start
     try:
         for i in bar:
-            losses = distributed.average(recipe.step(next(data)))
+            batch = next(data)
+            losses = recipe.step(*batch) if recipe.labels else recipe.step(batch)
+            losses = distributed.average(losses)
             _check_finite(losses, i, checkpoint, saved)
             history.append({"step": float(i), **losses})
             bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)

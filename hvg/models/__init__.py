@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from torch import nn
 
+from hvg.models.classifier import Classifier
 from hvg.models.dcgan import DCGAN
 from hvg.models.vae import VAE
 from hvg.models.vaegan import VAEGAN
 
-MODELS: dict[str, type[nn.Module]] = {"vae": VAE, "dcgan": DCGAN, "vaegan": VAEGAN}
+MODELS: dict[str, type[nn.Module]] = {
+    "vae": VAE,
+    "dcgan": DCGAN,
+    "vaegan": VAEGAN,
+    "classifier": Classifier,
+}
 
 
 def build_model(name: str, **config: object) -> nn.Module:
@@ -18,4 +24,4 @@ def build_model(name: str, **config: object) -> nn.Module:
     return MODELS[name](**config)
 
 
-__all__ = ["DCGAN", "MODELS", "VAE", "VAEGAN", "build_model"]
+__all__ = ["Classifier", "DCGAN", "MODELS", "VAE", "VAEGAN", "build_model"]

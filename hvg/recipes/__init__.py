@@ -7,6 +7,7 @@ for missing checkpoints both call.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from torch import nn
 from hvg import distributed
 from hvg.config import seed_everything
 from hvg.data import get_dataloader
-from hvg.models import build_model
+from hvg.models import MODELS, build_model
+from hvg.recipes.classifier import classifier_recipe
 from hvg.recipes.dcgan import dcgan_recipe
 from hvg.recipes.vae import vae_recipe
 from hvg.recipes.vaegan import vaegan_recipe
@@ -25,6 +27,7 @@ RECIPES: dict[str, Callable[..., Recipe]] = {
     "vae": vae_recipe,
     "dcgan": dcgan_recipe,
     "vaegan": vaegan_recipe,
+    "classifier": classifier_recipe,
 }
 
 
@@ -54,6 +57,8 @@ def train_model(
     images a step. Returns (model on the CPU, loss history)."""
     if name not in RECIPES:
         raise ValueError(f"no training recipe for {name!r}: choose one of {', '.join(RECIPES)}")
+    if latent_dim is not None and "latent_dim" not in inspect.signature(MODELS[name]).parameters:
+        raise ValueError(f"{name} has no latent code: leave out latent_dim (--latent-dim)")
     rank, world = distributed.rank(), distributed.world_size()
     loader = get_dataloader(
         dataset, image_size, "train", batch_size, limit=limit, seed=seed, rank=rank,

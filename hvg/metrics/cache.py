@@ -1,0 +1,135 @@
+"""Real images' features, computed once and kept on disk.
+
+Inception embeds about 7 images a second on two CPU cores: the 10,000 real images of a FID
+cost some 25 minutes, every time. They are the same every time, so their features (and logits)
+are saved in one safetensors file per (data set, split, image size, number of images,
+extractor), in $HVG_CACHE or ~/.cache/hvg/metrics (outside the repository). FID needs only
+their mean and covariance, but precision and recall need the features themselves.
+
+A cached file is used only if its metadata match the request: the extractor's key (which
+changes with its weights), the cache format, and the SHA-256 of the real images themselves,
+so that changed data files are noticed. A stale or unreadable file is recomputed, with a
+warning that says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import safe_open, save_file
+
+from hvg.data import load_dataset
+from hvg.metrics.checks import MetricInputError
+from hvg.metrics.extractor import Embedding, Extractor, embed
+
+FORMAT = "1"
+
+
+def cache_dir() -> Path:
+    """$HVG_CACHE if set, else ~/.cache/hvg/metrics."""
+    if os.environ.get("HVG_CACHE"):
+        return Path(os.environ["HVG_CACHE"]).expanduser()
+    return Path.home() / ".cache" / "hvg" / "metrics"
+
+
+def real_images(dataset: str, split: str, n: int, image_size: int | None) -> torch.Tensor:
+    """The first `n` images of a split (B, C, S, S) in [-1, 1], at `image_size` (None: native)."""
+    data = load_dataset(dataset, split, image_size)
+    if not isinstance(n, int) or not 2 <= n <= len(data):
+        raise MetricInputError(
+            f"n must be an int from 2 to {len(data)} ({dataset} {split} has {len(data)} "
+            f"images), got {n!r}: lower n, or use a larger split"
+        )
+    return torch.stack([data[i][0] for i in range(n)])
+
+
+def _digest(images: torch.Tensor) -> str:
+    """SHA-256 of the images' bytes."""
+    return hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest()
+
+
+def _read(path: Path, metadata: dict[str, str], n: int, dim: int) -> Embedding | None:
+    """The cached embedding if the file is readable, matches `metadata` and has the right
+    shapes; None (with a warning saying why) otherwise."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            stored = f.metadata() or {}
+            tensors = {key: f.get_tensor(key) for key in f.keys()}
+    except (SafetensorError, OSError, ValueError) as err:
+        warnings.warn(
+            f"the cached features {path} are unreadable ({err}): recomputing", stacklevel=3
+        )
+        return None
+    changed = sorted(k for k in metadata if stored.get(k) != metadata[k])
+    if changed:
+        warnings.warn(
+            f"the cached features {path} are stale ({', '.join(changed)} changed): recomputing",
+            stacklevel=3,
+        )
+        return None
+    features, logits = tensors.get("features"), tensors.get("logits")
+    if (
+        features is None
+        or features.shape != (n, dim)
+        or not torch.isfinite(features).all()
+        or (logits is not None and (len(logits) != n or not torch.isfinite(logits).all()))
+    ):
+        warnings.warn(f"the cached features {path} are damaged: recomputing", stacklevel=3)
+        return None
+    return features, logits
+
+
+def _write(path: Path, embedding: Embedding, metadata: dict[str, str]) -> None:
+    """Save atomically: a crash never leaves a half-written file to be trusted later."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    features, logits = embedding
+    tensors = {"features": features.contiguous()}
+    if logits is not None:
+        tensors["logits"] = logits.contiguous()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=metadata)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def cached_embedding(
+    extractor: Extractor,
+    images: torch.Tensor,
+    dataset: str,
+    split: str,
+    directory: str | Path | None = None,
+    progress: bool = True,
+) -> Embedding:
+    """Features and logits of real `images`, the first len(images) of `dataset`'s `split`
+    (from `real_images`): read from the cache in `directory` (default cache_dir()) when it
+    holds them, else computed and cached there."""
+    n, size = len(images), images.shape[-1]
+    metadata = {
+        "format": FORMAT,
+        "dataset": dataset,
+        "split": split,
+        "n": str(n),
+        "image_size": str(size),
+        "extractor": extractor.key,
+        "images_sha256": _digest(images),
+    }
+    name = f"{dataset}-{split}-{size}px-{n}-{extractor.key}.safetensors"
+    path = Path(directory if directory is not None else cache_dir()) / name
+    if path.exists():
+        cached = _read(path, metadata, n, extractor.dim)
+        if cached is not None:
+            return cached
+    batches = images.split(extractor.batch_size)
+    embedding = embed(extractor, batches, n, f"real {dataset} {split}", progress)
+    _write(path, embedding, metadata)
+    return embedding
