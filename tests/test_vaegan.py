@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from hvg.losses import kl_normal
+from hvg.metrics import discriminate
 from hvg.models import VAEGAN
 from hvg.recipes.vaegan import VAEGANOptions, _gate, vaegan_losses, vaegan_recipe
 
@@ -188,3 +189,12 @@ def test_a_gated_network_keeps_its_weights(model, batch, equilibrium, frozen):
             list(getattr(recipe.model, name).parameters()),
         )
         assert unchanged == (name == frozen), name
+
+
+def test_its_discriminator_can_be_scored_on_held_out_images(model, batch):
+    """hvg.metrics.discriminate keeps the verdict of a discriminator that also gives features."""
+    fake = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(4)) * 2 - 1
+    scores = discriminate(model.discriminator, batch, fake)
+    assert scores["accuracy"] == pytest.approx(
+        (scores["real_accuracy"] + scores["fake_accuracy"]) / 2
+    )

@@ -37,7 +37,9 @@ def discriminator_scores(real_logits: torch.Tensor, fake_logits: torch.Tensor) -
 def _logits(discriminator: nn.Module, images: torch.Tensor, batch_size: int) -> torch.Tensor:
     """The discriminator's logits for a batch of images, computed in chunks."""
     device = device_of(discriminator)
-    return torch.cat([discriminator(x.to(device)).cpu() for x in images.split(batch_size)])
+    outputs = [discriminator(x.to(device)) for x in images.split(batch_size)]
+    # The VAE-GAN's discriminator also returns its features: keep the verdict.
+    return torch.cat([(out[0] if isinstance(out, tuple) else out).cpu() for out in outputs])
 
 
 def discriminate(
