@@ -44,8 +44,9 @@ def train(args: argparse.Namespace) -> None:
         width=args.width, options=recipe_options(args), command=launch_command(),
     )  # fmt: skip
     if distributed.is_main():
-        final = ", ".join(f"{k} {v:.3g}" for k, v in history[-1].items() if k != "step")
-        print(f"wrote {checkpoint} at step {len(history)} ({final})")
+        last = history[-1]
+        final = ", ".join(f"{k} {v:.3g}" for k, v in last.items() if k not in ("step", "seconds"))
+        print(f"wrote {checkpoint} at step {len(history)} after {last['seconds']:.0f} s ({final})")
 
 
 def samples_dir(checkpoint: Path) -> Path:

@@ -53,7 +53,7 @@ def plot_history(
         raise ValueError("the history is empty: train for at least one step first")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
-    keys = keys or tuple(k for k in history[0] if k != "step")
+    keys = keys or tuple(k for k in history[0] if k not in ("step", "seconds"))
     steps = np.array([h["step"] for h in history])
     window = max(1, min(smooth, len(history)))
     kernel = np.ones(window) / window

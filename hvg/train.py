@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,7 +110,8 @@ def fit(
     sample_dir: str | Path | None = None,
     **info: str,
 ) -> History:
-    """Train `recipe` until step `steps`; return one dict of losses per step.
+    """Train `recipe` until step `steps`; return one dict per step: the step, the training
+    time so far in seconds (data and steps, not checkpoints or samples), and the losses.
 
     With `checkpoint`, the training state is saved there every `every` steps, at the end, and
     on Ctrl-C; if the file exists, training resumes from it. `info` goes into its metadata.
@@ -143,13 +145,16 @@ def fit(
         disable=not (progress and main),
     )  # fmt: skip
     saved = start
+    clock = history[-1].get("seconds", 0.0) if history else 0.0
     try:
         for i in bar:
+            tick = time.perf_counter()
             batch = next(data)
             losses = recipe.step(*batch) if recipe.labels else recipe.step(batch)
             losses = distributed.average(losses)
+            clock += time.perf_counter() - tick
             _check_finite(losses, i, checkpoint, saved)
-            history.append({"step": float(i), **losses})
+            history.append({"step": float(i), "seconds": round(clock, 3), **losses})
             bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
             if i % every == 0 or i == steps:
                 save(i)

@@ -180,3 +180,13 @@ def test_sample_snapshots_leave_training_untouched(loader):
         plain.model.state_dict().values(), watched.model.state_dict().values(), strict=True
     ):
         assert torch.equal(a, b)
+
+
+def test_history_keeps_the_training_clock_across_a_resume(loader, tmp_path):
+    path = tmp_path / "run.safetensors"
+    first = fit(fresh_recipe(), loader, 6, path, every=3, progress=False)
+    clock = [h["seconds"] for h in first]
+    assert all(0 < a < b for a, b in zip(clock, clock[1:], strict=False))
+    history = fit(fresh_recipe(), loader, 9, path, progress=False)
+    assert [h["seconds"] for h in history[:6]] == clock
+    assert history[6]["seconds"] > clock[-1]

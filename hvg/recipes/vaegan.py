@@ -155,8 +155,12 @@ def vaegan_step(
         losses = vaegan_losses(model, x.to(device_of(model)), options)
         (llike_enc, llike_dec) = _grads(losses["llike"], enc, dec)
         (prior_enc,) = _grads(losses["prior"], enc)
-        (fool_dec,) = _grads(losses["decoder_gan"], dec)
-        (gan_dis,) = _grads(losses["gan"], dis)
+        if options.generator == "minimax":  # the decoder's loss is -L_GAN: one backward pass
+            gan_dec, gan_dis = _grads(losses["gan"], dec, dis)
+            fool_dec = [-g for g in gan_dec]
+        else:
+            (fool_dec,) = _grads(losses["decoder_gan"], dec)
+            (gan_dis,) = _grads(losses["gan"], dis)
         _set_grads(enc, [a + b for a, b in zip(prior_enc, llike_enc, strict=True)])
         _set_grads(dec, [options.gamma * a + b for a, b in zip(llike_dec, fool_dec, strict=True)])
         _set_grads(dis, gan_dis)
