@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 import torch
+import torchvision
 from torch import nn
 from torchmetrics.functional.image import peak_signal_noise_ratio
 from torchmetrics.image.fid import FrechetInceptionDistance
@@ -24,6 +25,7 @@ from hvg.metrics import (
     mse,
     precision_recall,
     psnr,
+    sharpness,
     ssim,
 )
 from hvg.pretrained import load_pretrained
@@ -275,3 +277,13 @@ def test_wrong_channels_and_size_name_the_reference(mnist_test):
         check_images(mnist_test[:2].expand(-1, 3, -1, -1), channels=1)
     with pytest.raises(MetricInputError, match="28x28 pixels, but this metric needs 32x32"):
         check_images(mnist_test[:2], size=32)
+
+
+def test_sharpness_falls_with_blur_and_matches_a_direct_computation(mnist_test):
+    images = mnist_test[:32]
+    blurred = torchvision.transforms.functional.gaussian_blur(images, kernel_size=5, sigma=1.0)
+    assert sharpness(blurred) < 0.5 * sharpness(images)
+    assert sharpness(torch.full((4, 1, 28, 28), -0.3)) == 0.0
+    x = (images[0, 0].double() + 1) / 2
+    laplacian = x[:-2, 1:-1] + x[2:, 1:-1] + x[1:-1, :-2] + x[1:-1, 2:] - 4 * x[1:-1, 1:-1]
+    assert sharpness(images[:1]) == pytest.approx(laplacian.var().item())

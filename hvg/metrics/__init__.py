@@ -9,7 +9,8 @@
   `inception_score`; real features are cached on disk (`cached_embedding`).
 - `discriminate` / `discriminator_scores`: a discriminator's accuracy and F1 on held-out real
   versus generated images.
-- `mse`, `psnr`, `ssim`: reconstruction and denoising quality.
+- `mse`, `psnr`, `ssim`: reconstruction and denoising quality; `sharpness`: detail without a
+  reference (variance of the Laplacian).
 
 Every function takes the course's images, float (B, C, H, W) in [-1, 1], checks them, and
 refuses anything else with a message that names the problem and the fix. For Inception,
@@ -28,6 +29,7 @@ from hvg.metrics.inception import Inception
 from hvg.metrics.inception_score import inception_score
 from hvg.metrics.precision_recall import f1_score, precision_recall
 from hvg.metrics.reconstruction import mse, psnr, ssim
+from hvg.metrics.sharpness import sharpness
 
 __all__ = [
     "Domain",
@@ -52,5 +54,6 @@ __all__ = [
     "precision_recall",
     "psnr",
     "real_images",
+    "sharpness",
     "ssim",
 ]
