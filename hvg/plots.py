@@ -104,3 +104,25 @@ def png_bytes(images: torch.Tensor, nrow: int = 8, scale: int = 4) -> bytes:
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def plot_routing(
+    weights: dict[str, dict[str, str]], title: str = "", ax: Axes | None = None
+) -> Axes:
+    """A table of which loss (row) updates which network (column) with what weight: a cell
+    holds the weight as text, and is blank where the loss does not reach the network."""
+    losses, networks = list(weights), list(next(iter(weights.values())))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.7 * len(networks) + 1.5, 0.75 * len(losses) + 0.8))
+    used = np.array([[weights[r][c] != "" for c in networks] for r in losses], dtype=float)
+    ax.imshow(used, cmap="Blues", vmin=0, vmax=2.2)
+    for i, loss in enumerate(losses):
+        for j, network in enumerate(networks):
+            ax.text(j, i, weights[loss][network] or "—", ha="center", va="center", fontsize=13)
+    ax.set_xticks(range(len(networks)), networks)
+    ax.set_yticks(range(len(losses)), losses)
+    ax.tick_params(length=0)
+    ax.xaxis.tick_top()
+    if title:
+        ax.set_title(title, pad=28)
+    return ax
