@@ -34,14 +34,25 @@ def launch_command() -> str:
     return f"torchrun {nodes}--nproc_per_node {per_node} -m hvg {args}"
 
 
+def training_settings(args: argparse.Namespace) -> dict[str, object]:
+    """What `train` asks of `train_model`, besides where to write: the model's sizes, the
+    recipe's options and the run's length, as keyword arguments (given flags only)."""
+    given = {
+        "steps": args.steps, "seed": args.seed, "batch_size": args.batch_size, "lr": args.lr,
+        "latent_dim": args.latent_dim, "image_size": args.image_size, "limit": args.limit,
+        "width": args.width, "options": recipe_options(args) or None,
+    }  # fmt: skip
+    return {k: v for k, v in given.items() if v is not None}
+
+
 def train(args: argparse.Namespace) -> None:
     """Train a model into OUT/MODEL-DATASET.safetensors, resuming if that file exists."""
     checkpoint = Path(args.out) / f"{args.model}-{args.dataset}.safetensors"
     _, history = train_model(
-        args.model, args.dataset, args.steps, args.seed, args.batch_size, args.lr,
-        args.latent_dim, args.image_size, args.limit, checkpoint, args.checkpoint_every,
-        sample_every=args.sample_every, sample_dir=samples_dir(checkpoint),
-        width=args.width, options=recipe_options(args), command=launch_command(),
+        args.model, args.dataset, checkpoint=checkpoint, every=args.checkpoint_every,
+        sample_every=args.sample_every, sample_dir=beside(checkpoint, "samples"),
+        keep_every=args.keep_every, keep_dir=beside(checkpoint, "steps"),
+        command=launch_command(), **training_settings(args),
     )  # fmt: skip
     if distributed.is_main():
         last = history[-1]
@@ -49,14 +60,15 @@ def train(args: argparse.Namespace) -> None:
         print(f"wrote {checkpoint} at step {len(history)} after {last['seconds']:.0f} s ({final})")
 
 
-def samples_dir(checkpoint: Path) -> Path:
-    """Where `train --sample-every` writes its grids: OUT/MODEL-DATASET-samples/."""
-    return checkpoint.with_name(f"{checkpoint.stem}-samples")
+def beside(checkpoint: Path, what: str) -> Path:
+    """The folder next to a checkpoint for what training writes along the way:
+    OUT/MODEL-DATASET-samples/ (`--sample-every`) or OUT/MODEL-DATASET-steps/ (`--keep-every`)."""
+    return checkpoint.with_name(f"{checkpoint.stem}-{what}")
 
 
 VAEGAN_OPTIONS = {  # flag's dest -> VAEGANOptions field
-    "recon": "recon", "gamma": "gamma", "generator_loss": "generator", "margin": "margin",
-    "d_skips_recon": "d_sees_recon",
+    "recon": "recon", "gamma": "gamma", "beta": "beta", "generator_loss": "generator",
+    "margin": "margin", "d_skips_recon": "d_sees_recon", "optimizer": "optimizer",
 }  # fmt: skip
 
 
@@ -136,6 +148,11 @@ def parser() -> argparse.ArgumentParser:
         help="every N steps, save 16 samples from fixed codes as a PNG grid in "
         "OUT/MODEL-DATASET-samples/step-NNNNNN.png (0: never, the default)",
     )  # fmt: skip
+    t.add_argument(
+        "--keep-every", type=int, default=0, metavar="N",
+        help="every N steps, keep a weights-only copy with its history entry (step, seconds) "
+        "in OUT/MODEL-DATASET-steps/step-NNNNNN.safetensors (0: never, the default)",
+    )  # fmt: skip
     v = t.add_argument_group("VAE-GAN options (vaegan only; the defaults are the paper's)")
     v.add_argument(
         "--recon",
@@ -143,6 +160,7 @@ def parser() -> argparse.ArgumentParser:
         help="reconstruct in the discriminator's features (the paper) or in pixels",
     )
     v.add_argument("--gamma", type=float, help="decoder's weight on reconstruction vs GAN (1.0)")
+    v.add_argument("--beta", type=float, help="encoder's weight on the KL term (1.0)")
     v.add_argument(
         "--generator-loss",
         choices=["minimax", "non-saturating"],
@@ -152,6 +170,11 @@ def parser() -> argparse.ArgumentParser:
         "--d-skips-recon",
         action="store_true",
         help="the discriminator judges prior samples only, not reconstructions",
+    )
+    v.add_argument(
+        "--optimizer",
+        choices=["rmsprop", "adam"],
+        help="RMSProp (the paper) or Adam with beta1 = 0.5 (DCGAN's), for all three networks",
     )
     v.add_argument(
         "--margin",

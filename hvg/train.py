@@ -88,13 +88,14 @@ def _check_finite(losses: dict[str, float], step: int, checkpoint: Path | None, 
             )
 
 
-def _check_counts(steps: int, every: int, sample_every: int) -> None:
+def _check_counts(steps: int, every: int, sample_every: int, keep_every: int) -> None:
     """Raise a ValueError naming a bad step count and what it must be."""
     for name, value in [("steps", steps), ("every", every)]:
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if not isinstance(sample_every, int) or sample_every < 0:
-        raise ValueError(f"sample_every must be an int >= 0 (0: no samples), got {sample_every!r}")
+    for name, value in [("sample_every", sample_every), ("keep_every", keep_every)]:
+        if not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be an int >= 0 (0: never), got {value!r}")
 
 
 def fit(
@@ -108,6 +109,8 @@ def fit(
     samples: dict[int, torch.Tensor] | None = None,
     sample_every: int = 0,
     sample_dir: str | Path | None = None,
+    keep_every: int = 0,
+    keep_dir: str | Path | None = None,
     **info: str,
 ) -> History:
     """Train `recipe` until step `steps`; return one dict per step: the step, the training
@@ -117,9 +120,13 @@ def fit(
     on Ctrl-C; if the file exists, training resumes from it. `info` goes into its metadata.
     Every `sample_every` steps, 16 images from the same 16 codes go into `samples[step]` and,
     with `sample_dir`, into the grid `sample_dir/step-000500.png` (for step 500): to watch the
-    model learn.
+    model learn. Every `keep_every` steps, the weights alone go into
+    `keep_dir/step-000500.safetensors`, with that step's history entry: to measure later how
+    quality grew with training time.
     """
-    _check_counts(steps, every, sample_every)
+    _check_counts(steps, every, sample_every, keep_every)
+    if keep_every and keep_dir is None:
+        raise ValueError("keep_every needs keep_dir, the folder to keep the weights in")
     checkpoint = Path(checkpoint) if checkpoint is not None else None
     main = distributed.is_main()
     start, history = 0, []
@@ -161,6 +168,8 @@ def fit(
                 saved = i
             if main and sample_every and i % sample_every == 0:
                 _sample(recipe.model, i, samples, sample_dir)
+            if main and keep_every and i % keep_every == 0:
+                save_model(recipe.model, Path(keep_dir) / f"step-{i:06d}.safetensors", history[-1:])
     except KeyboardInterrupt:
         done = int(history[-1]["step"]) if history else start
         if not _interrupted(done, steps, checkpoint, saved, save):

@@ -5,7 +5,9 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
+from safetensors.torch import load_file
 
 from hvg.checkpoints import load_history, read_metadata
 
@@ -50,6 +52,20 @@ def test_sample_every_writes_png_grids_next_to_the_checkpoint(tmp_path):
     pictures = [np.asarray(Image.open(p)) for p in grids]
     assert pictures[0].shape == (244, 244, 3) and pictures[0].dtype == np.uint8  # 4x4, 2x
     assert not np.array_equal(*pictures)  # the model learns between them
+
+
+def test_keep_every_keeps_weights_with_their_step_and_clock(tmp_path):
+    args = ("--steps", "4", "--batch-size", "16", "--limit", "64", "--latent-dim", "4")
+    result = hvg("train", "vae", *args, "--keep-every", "2", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    kept = sorted((tmp_path / "vae-mnist-steps").iterdir())
+    assert [p.name for p in kept] == ["step-000002.safetensors", "step-000004.safetensors"]
+    entries = [load_history(p) for p in kept]
+    assert [e[0]["step"] for e in entries] == [2.0, 4.0]
+    assert 0 < entries[0][0]["seconds"] < entries[1][0]["seconds"]
+    assert "step" not in read_metadata(kept[0])  # weights only: no training state
+    final, last = load_file(tmp_path / "vae-mnist.safetensors"), load_file(kept[1])
+    assert all(torch.equal(last[k], final[k]) for k in last)
 
 
 @pytest.mark.parametrize(

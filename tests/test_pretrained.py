@@ -1,11 +1,14 @@
 """Shipped checkpoints load as the notebooks expect; a missing one is trained instead."""
 
+import shlex
+
 import pytest
 import torch
 
 from hvg.checkpoints import pretrained_path, read_metadata
+from hvg.cli import parser, training_settings
 from hvg.models import DCGAN, VAE
-from hvg.pretrained import load_pretrained
+from hvg.pretrained import SHIPPED, load_pretrained
 
 
 @pytest.mark.parametrize("name,cls", [("vae", VAE), ("dcgan", DCGAN)])
@@ -25,3 +28,14 @@ def test_missing_checkpoint_is_trained_in_quick_mode(tmp_path, monkeypatch, caps
     model, history = load_pretrained("vae", directory=tmp_path)
     assert "training vae on mnist for 200 steps" in capsys.readouterr().out
     assert isinstance(model, VAE) and len(history) == 200
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_each_shipped_checkpoint_was_trained_as_the_fallback_would_train_it(name):
+    """The command in a shipped file, read by the CLI's own parser, asks for SHIPPED[name]."""
+    command = read_metadata(pretrained_path(name))["command"]
+    argv = shlex.split(command)
+    assert argv[:3] == ["python", "-m", "hvg"] and argv[3:5] == ["train", name]
+    recorded = training_settings(parser().parse_args(argv[3:]))
+    defaults = training_settings(parser().parse_args(["train", name, "--out", "x"]))
+    assert recorded == {**defaults, **SHIPPED[name]}

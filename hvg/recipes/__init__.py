@@ -46,6 +46,8 @@ def train_model(
     progress: bool = True,
     sample_every: int = 0,
     sample_dir: str | Path | None = None,
+    keep_every: int = 0,
+    keep_dir: str | Path | None = None,
     width: int | None = None,
     options: dict[str, object] | None = None,
     **info: str,
@@ -82,6 +84,8 @@ def train_model(
         progress=progress,
         sample_every=sample_every,
         sample_dir=sample_dir,
+        keep_every=keep_every,
+        keep_dir=keep_dir,
         dataset=dataset,
         **info,
     )

@@ -39,6 +39,11 @@ from hvg.models.vae import reparameterize
 from hvg.models.vaegan import VAEGAN
 from hvg.train import Recipe, StepFn
 
+OPTIMIZERS = {
+    "rmsprop": lambda params, lr: torch.optim.RMSprop(params, lr=lr),
+    "adam": lambda params, lr: torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999)),
+}
+
 
 @dataclass(frozen=True)
 class VAEGANOptions:
@@ -54,6 +59,12 @@ class VAEGANOptions:
       uses -log D instead, Goodfellow et al.'s (2014) fix that most GAN code uses.
     - `d_sees_recon`: the paper's L_GAN judges reconstructions too; False drops that term, as
       many later ports do (their discriminator sees real images and prior samples only).
+    - `beta`: the weight of L_prior in the encoder's objective, as in a beta-VAE (Higgins et
+      al. 2017). The paper's 1 leaves the KL term small beside L_llike, which sums squared
+      differences over thousands of features: the posterior drifts from the prior, and prior
+      samples from what the decoder learned to reconstruct.
+    - `optimizer`: "rmsprop" (the paper: RMSProp, learning rate 3e-4) or "adam" (DCGAN's Adam
+      with beta1 = 0.5), for all three networks.
     - `margin`: equilibrium gating from the authors' code (`aegan.GradientDescent`, margin
       0.35, equilibrium 0.68): skip the discriminator's update while its loss on real or fake
       images is below equilibrium - margin, and the decoder's while above equilibrium + margin.
@@ -66,6 +77,8 @@ class VAEGANOptions:
     d_sees_recon: bool = True
     margin: float | None = None
     equilibrium: float = 0.68
+    optimizer: str = "rmsprop"
+    beta: float = 1.0
 
     def __post_init__(self) -> None:
         if self.recon not in ("feature", "pixel"):
@@ -74,8 +87,12 @@ class VAEGANOptions:
             raise ValueError(
                 f"generator must be 'minimax' or 'non-saturating', got {self.generator!r}"
             )
-        if not self.gamma > 0:
-            raise ValueError(f"gamma must be positive, got {self.gamma!r}")
+        for name in ("gamma", "beta"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.optimizer not in OPTIMIZERS:
+            choices = ", ".join(OPTIMIZERS)
+            raise ValueError(f"optimizer must be one of {choices}, got {self.optimizer!r}")
         if self.margin is not None and not self.margin > 0:
             raise ValueError(f"margin must be positive (or None for no gating), got {self.margin}")
 
@@ -161,7 +178,7 @@ def vaegan_step(
         else:
             (fool_dec,) = _grads(losses["decoder_gan"], dec)
             (gan_dis,) = _grads(losses["gan"], dis)
-        _set_grads(enc, [a + b for a, b in zip(prior_enc, llike_enc, strict=True)])
+        _set_grads(enc, [options.beta * a + b for a, b in zip(prior_enc, llike_enc, strict=True)])
         _set_grads(dec, [options.gamma * a + b for a, b in zip(llike_dec, fool_dec, strict=True)])
         _set_grads(dis, gan_dis)
         update_dec, update_dis = _gate(losses, options)
@@ -188,7 +205,7 @@ def vaegan_recipe(model: VAEGAN, lr: float = 3e-4, **options: object) -> Recipe:
     `VAEGANOptions` fields."""
     settings = VAEGANOptions(**options)  # type: ignore[arg-type]
     optimizers = {
-        name: torch.optim.RMSprop(getattr(model, name).parameters(), lr=lr)
+        name: OPTIMIZERS[settings.optimizer](getattr(model, name).parameters(), lr)
         for name in ("encoder", "decoder", "discriminator")
     }
     return Recipe(model, optimizers, vaegan_step(model, optimizers, settings))
