@@ -135,7 +135,7 @@ def parser() -> argparse.ArgumentParser:
         help="learning rate (Adam: vae, classifier 1e-3, dcgan 2e-4; vaegan 3e-4 RMSProp)",
     )
     t.add_argument("--latent-dim", type=int, help="size of z (vae 16, dcgan 100, vaegan 32)")
-    t.add_argument("--width", type=int, help="channel width (dcgan 32, vaegan 32)")
+    t.add_argument("--width", type=int, help="channel width (dcgan 32, vaegan 16)")
     t.add_argument("--image-size", type=int, default=None, help="side in pixels (native)")
     t.add_argument("--limit", type=int, default=None, help="use only the first N images")
     t.add_argument(

@@ -175,3 +175,61 @@ class ReconstructionPicker(widgets.VBox):
         parts = [f"<b>input</b>{label}"] + [f"<b>{name}</b> MSE {e:.3f}" for name, e in errors]
         self.caption.value = " &nbsp;|&nbsp; ".join(parts)
         self.image.value = png_bytes(row, nrow=len(row), scale=self.scale)
+
+
+class SampleRanking(widgets.VBox):
+    """Pick a model and a per-sample score: its `n` best and `n` worst samples, side by side.
+
+    `samples` maps a model's name to its images (N, C, H, W); `scores` maps it to named
+    per-sample scores (N,) where higher is better (e.g. hvg.metrics.realism, confidence).
+    """
+
+    def __init__(
+        self,
+        samples: dict[str, torch.Tensor],
+        scores: dict[str, dict[str, torch.Tensor]],
+        n: int = 8,
+        scale: int = 3,
+    ):
+        if not samples or set(samples) != set(scores):
+            raise ValueError("samples and scores need the same, non-empty, set of model names")
+        self.samples, self.scores, self.n, self.scale = samples, scores, n, scale
+        names = list(samples)
+        self.model = widgets.Dropdown(options=names, value=names[0], description="model")
+        self.score = widgets.Dropdown(description="score")
+        self.caption = widgets.HTML()
+        self.image = widgets.Image(format="png")
+        self.image.add_class("ranking-image")
+        self.errors = widgets.Output()
+        super().__init__(
+            [widgets.HBox([self.model, self.score]), self.caption, self.image, self.errors]
+        )
+        self._offer_scores()
+        self.model.observe(self.errors.capture()(self._offer_scores), names="value")
+        self.score.observe(self.errors.capture()(self.redraw), names="value")
+
+    def _offer_scores(self, change: dict | None = None) -> None:
+        """The chosen model's scores, the first chosen (unless the choice still exists)."""
+        options = list(self.scores[self.model.value])
+        self.score.options = options
+        if self.score.value not in options:
+            self.score.value = options[0]
+        self.redraw()
+
+    def ranked(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Indices of the n best and the n worst samples under the chosen score."""
+        order = self.scores[self.model.value][self.score.value].argsort(descending=True)
+        return order[: self.n], order[-self.n :].flip(0)
+
+    def redraw(self, change: dict | None = None) -> None:
+        best, worst = self.ranked()
+        values = self.scores[self.model.value][self.score.value]
+        images = self.samples[self.model.value]
+        self.caption.value = (
+            f"<b>top row</b>: best {self.n} by {self.score.value} ({values[best[0]]:.3g} to "
+            f"{values[best[-1]]:.3g}); <b>bottom row</b>: worst {self.n} "
+            f"({values[worst[0]]:.3g} to {values[worst[-1]]:.3g})"
+        )
+        self.image.value = png_bytes(
+            images[torch.cat([best, worst])], nrow=self.n, scale=self.scale
+        )

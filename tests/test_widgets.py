@@ -4,7 +4,13 @@ import pytest
 import torch
 
 from hvg.models import VAE
-from hvg.widgets import Interpolation, LatentSliders, ReconstructionPicker, SeedPicker
+from hvg.widgets import (
+    Interpolation,
+    LatentSliders,
+    ReconstructionPicker,
+    SampleRanking,
+    SeedPicker,
+)
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +85,19 @@ def test_reconstruction_picker_shows_input_and_each_reconstruction(model):
     assert torch.equal(view.row()[1], images[3]) and bytes(view.image.value) != first
     with pytest.raises(ValueError, match="at least one"):
         ReconstructionPicker(images, {})
+
+
+def test_sample_ranking_shows_best_and_worst_of_the_chosen_model_and_score():
+    images = {"a": torch.rand(20, 1, 28, 28) * 2 - 1, "b": torch.rand(20, 1, 28, 28) * 2 - 1}
+    up, down = torch.arange(20.0), -torch.arange(20.0)
+    view = SampleRanking(images, {"a": {"up": up, "down": down}, "b": {"only": up}}, n=3)
+    best, worst = view.ranked()
+    assert best.tolist() == [19, 18, 17] and worst.tolist() == [0, 1, 2]
+    first = bytes(view.image.value)
+    view.score.value = "down"
+    assert view.ranked()[0].tolist() == [0, 1, 2] and bytes(view.image.value) != first
+    view.model.value = "b"
+    assert view.score.options == ("only",) and view.score.value == "only"
+    assert "best 3 by only" in view.caption.value
+    with pytest.raises(ValueError, match="same, non-empty"):
+        SampleRanking(images, {"a": {"up": up}})

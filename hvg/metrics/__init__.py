@@ -7,6 +7,7 @@
   classifier of a data set: fast, on its own scale).
 - From features: `fid`, `frechet_distance`, `feature_statistics`, `precision_recall`,
   `inception_score`; real features are cached on disk (`cached_embedding`).
+- Per sample: `realism`, `confidence`, `nearest` (best and worst samples, memorisation).
 - `discriminate` / `discriminator_scores`: a discriminator's accuracy and F1 on held-out real
   versus generated images.
 - `mse`, `psnr`, `ssim`: reconstruction and denoising quality; `sharpness`: detail without a
@@ -27,6 +28,7 @@ from hvg.metrics.extractor import Extractor, embed
 from hvg.metrics.fid import feature_statistics, fid, frechet_distance
 from hvg.metrics.inception import Inception
 from hvg.metrics.inception_score import inception_score
+from hvg.metrics.per_sample import confidence, nearest, realism
 from hvg.metrics.precision_recall import f1_score, precision_recall
 from hvg.metrics.reconstruction import mse, psnr, ssim
 from hvg.metrics.sharpness import sharpness
@@ -38,6 +40,7 @@ __all__ = [
     "MetricInputError",
     "cache_dir",
     "cached_embedding",
+    "confidence",
     "check_images",
     "discriminate",
     "discriminator_scores",
@@ -50,10 +53,12 @@ __all__ = [
     "inception_score",
     "load_domain",
     "load_extractor",
+    "nearest",
     "mse",
     "precision_recall",
     "psnr",
     "real_images",
+    "realism",
     "sharpness",
     "ssim",
 ]

@@ -1,0 +1,59 @@
+"""Quality against training time: the domain FID of the weights kept along a training run
+(`python -m hvg train ... --keep-every K`), against that run's training clock.
+
+Each kept file holds the weights at one step and that step's history entry, whose `seconds` is
+the training time so far (data and steps; no checkpoint writing, no evaluation). Scoring them
+afterwards keeps the evaluation's cost off the clock.
+
+Run: python bench/convergence.py runs/vae-mnist-steps runs/dcgan-mnist-steps ...
+         [--n 5000] [--out bench/convergence.json]
+(bench/README.md has the training commands that make those folders.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from pathlib import Path
+
+import torch
+
+from hvg.checkpoints import load_history, load_model, read_metadata
+from hvg.metrics import evaluate
+
+
+def curve(folder: Path, n: int) -> dict:
+    """The kept weights of one run, scored in step order."""
+    points = []
+    for path in sorted(folder.glob("step-*.safetensors")):
+        entry = load_history(path)[-1]
+        scores = evaluate(load_model(path), n=n, progress=False)
+        point = {"step": int(entry["step"]), "seconds": entry["seconds"]}
+        point.update({k: scores[k] for k in ("fid", "precision", "recall")})
+        print(folder.name, json.dumps(point), flush=True)
+        points.append(point)
+    if not points:
+        raise SystemExit(f"{folder} holds no step-*.safetensors: train with --keep-every")
+    return {"model": read_metadata(path)["hvg_model"], "folder": str(folder), "points": points}
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("folders", nargs="+", type=Path, help="folders written by --keep-every")
+    args.add_argument("--n", type=int, default=5000, help="samples and test images scored")
+    args.add_argument("--out", help="write the curves to this JSON file")
+    opts = args.parse_args()
+    report = {
+        "what": f"domain FID of {opts.n} samples against {opts.n} MNIST test images, along "
+        "each run's training clock",
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
+        f"torch {torch.__version__}",
+        "curves": [curve(folder, opts.n) for folder in opts.folders],
+    }
+    if opts.out:
+        Path(opts.out).write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
