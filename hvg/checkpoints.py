@@ -66,6 +66,12 @@ def _rng_key(rank: int, kind: str) -> str:
     return RNG + ("" if kind == "cpu" else f".{kind}") + (f".{rank}" if rank else "")
 
 
+def _rounded(entry: dict[str, float]) -> dict[str, float]:
+    """A history entry with 6 significant digits a value: plenty for curves and clocks, and
+    half the size of full precision (a shipped run's history is 10,000 entries)."""
+    return {key: float(f"{value:.6g}") for key, value in entry.items()}
+
+
 def save_model(
     model: nn.Module,
     path: str | Path,
@@ -85,7 +91,7 @@ def save_model(
     metadata = {
         "hvg_model": model_name(model),
         "config": json.dumps(model.config),
-        "history": json.dumps(history or []),
+        "history": json.dumps([_rounded(entry) for entry in history or []]),
         **info,
     }
     if optimizers is not None:

@@ -22,6 +22,11 @@ SHIPPED: dict[str, dict[str, Any]] = {
     "vae": {"steps": 10_000},
     "dcgan": {"steps": 8_000},
     "classifier": {"steps": 3_000},
+    "vaegan": {
+        "steps": 10_000,
+        "batch_size": 64,
+        "options": {"generator": "non-saturating", "gamma": 1e-3, "beta": 10.0},
+    },
 }
 
 

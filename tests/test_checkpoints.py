@@ -63,3 +63,9 @@ def test_shape_mismatch_is_named(saved, tmp_path):
     save_file(tensors, lying, metadata=metadata)
     with pytest.raises(CheckpointError, match="lying.safetensors does not fit the 'vae' model"):
         load_model(lying)
+
+
+def test_history_keeps_six_significant_digits(tmp_path):
+    history = [{"step": 12345.0, "seconds": 1390.3981234, "loss": 1 / 3}]
+    path = save_model(VAE(latent_dim=4), tmp_path / "vae.safetensors", history)
+    assert load_history(path) == [{"step": 12345.0, "seconds": 1390.4, "loss": 0.333333}]
