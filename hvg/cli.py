@@ -37,12 +37,16 @@ def launch_command() -> str:
 def training_settings(args: argparse.Namespace) -> dict[str, object]:
     """What `train` asks of `train_model`, besides where to write: the model's sizes, the
     recipe's options and the run's length, as keyword arguments (given flags only)."""
+    sizes = {size: getattr(args, size) for size in SIZES if getattr(args, size) is not None}
     given = {
         "steps": args.steps, "seed": args.seed, "batch_size": args.batch_size, "lr": args.lr,
-        "latent_dim": args.latent_dim, "image_size": args.image_size, "limit": args.limit,
-        "width": args.width, "options": recipe_options(args) or None,
+        "image_size": args.image_size, "limit": args.limit, "sizes": sizes or None,
+        "options": recipe_options(args) or None,
     }  # fmt: skip
     return {k: v for k, v in given.items() if v is not None}
+
+
+SIZES = ("latent_dim", "width", "code_dim", "noise_dim")  # flags that size the model
 
 
 def train(args: argparse.Namespace) -> None:
@@ -66,22 +70,31 @@ def beside(checkpoint: Path, what: str) -> Path:
     return checkpoint.with_name(f"{checkpoint.stem}-{what}")
 
 
-VAEGAN_OPTIONS = {  # flag's dest -> VAEGANOptions field
-    "recon": "recon", "gamma": "gamma", "beta": "beta", "generator_loss": "generator",
-    "margin": "margin", "d_skips_recon": "d_sees_recon", "optimizer": "optimizer",
-}  # fmt: skip
+VAEGAN_FAMILY = ("vaegan", "fusion-early", "fusion-late", "fusion-progressive")
+RECIPE_FLAGS = {  # flag's dest -> (recipe option, the models whose recipe takes it)
+    "recon": ("recon", VAEGAN_FAMILY),
+    "gamma": ("gamma", VAEGAN_FAMILY),
+    "beta": ("beta", VAEGAN_FAMILY),
+    "generator_loss": ("generator", VAEGAN_FAMILY),
+    "margin": ("margin", VAEGAN_FAMILY),
+    "d_skips_recon": ("d_sees_recon", VAEGAN_FAMILY),
+    "optimizer": ("optimizer", VAEGAN_FAMILY),
+    "fusion_start": ("start", ("fusion-progressive",)),
+    "fusion_ramp": ("ramp", ("fusion-progressive",)),
+}
 
 
 def recipe_options(args: argparse.Namespace) -> dict[str, object]:
-    """The VAE-GAN flags that were given, as recipe options; refused for other models."""
-    given = {
-        field: (not value if dest == "d_skips_recon" else value)
-        for dest, field in VAEGAN_OPTIONS.items()
-        if (value := getattr(args, dest)) not in (None, False)
-    }
-    if given and args.model != "vaegan":
-        flags = ", ".join("--" + d.replace("_", "-") for d in VAEGAN_OPTIONS if getattr(args, d))
-        raise ValueError(f"{flags} apply to vaegan only, not {args.model}")
+    """The recipe flags that were given, as recipe options; refused for models without them."""
+    given = {}
+    for dest, (option, models) in RECIPE_FLAGS.items():
+        value = getattr(args, dest)
+        if value in (None, False):
+            continue
+        if args.model not in models:
+            flag = "--" + dest.replace("_", "-")
+            raise ValueError(f"{flag} applies to {', '.join(models)} only, not {args.model}")
+        given[option] = not value if dest == "d_skips_recon" else value
     return given
 
 
@@ -136,6 +149,8 @@ def parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--latent-dim", type=int, help="size of z (vae 16, dcgan 100, vaegan 32)")
     t.add_argument("--width", type=int, help="channel width (dcgan 32, vaegan 16)")
+    t.add_argument("--code-dim", type=int, help="fusion-early/-late: size of the VAE's code (32)")
+    t.add_argument("--noise-dim", type=int, help="fusion-early/-late: size of the GAN noise (16)")
     t.add_argument("--image-size", type=int, default=None, help="side in pixels (native)")
     t.add_argument("--limit", type=int, default=None, help="use only the first N images")
     t.add_argument(
@@ -153,7 +168,9 @@ def parser() -> argparse.ArgumentParser:
         help="every N steps, keep a weights-only copy with its history entry (step, seconds) "
         "in OUT/MODEL-DATASET-steps/step-NNNNNN.safetensors (0: never, the default)",
     )  # fmt: skip
-    v = t.add_argument_group("VAE-GAN options (vaegan only; the defaults are the paper's)")
+    v = t.add_argument_group(
+        "VAE-GAN options (vaegan and the fusion models; the defaults are the paper's)"
+    )
     v.add_argument(
         "--recon",
         choices=["feature", "pixel"],
@@ -181,6 +198,15 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         help="equilibrium gating margin (the authors' code: 0.35); off by default",
     )
+    f = t.add_argument_group("progressive fusion (fusion-progressive only)")
+    f.add_argument(
+        "--fusion-start", type=int, metavar="STEP",
+        help="steps of plain VAE before the VAE-GAN's objective starts to count (1000)",
+    )  # fmt: skip
+    f.add_argument(
+        "--fusion-ramp", type=int, metavar="STEPS",
+        help="steps over which the VAE-GAN's objective takes over, linearly (3000)",
+    )  # fmt: skip
     t.set_defaults(run=train)
 
     s = commands.add_parser("sample", help="draw images from a checkpoint into an npz file")

@@ -212,6 +212,13 @@ def _interrupted(
     return True
 
 
+def steps_taken(optimizer: torch.optim.Optimizer) -> int:
+    """How many steps an optimizer has taken (Adam's and RMSProp's per-parameter count, which
+    checkpoints keep): the clock of a schedule that must survive a resume. 0 before the first."""
+    state = optimizer.state.get(optimizer.param_groups[0]["params"][0], {})
+    return int(state["step"]) if "step" in state else 0
+
+
 def snapshot(model: nn.Module, n: int = 16) -> torch.Tensor:
     """n samples from fixed codes (seed 0), in eval mode: the training state is untouched."""
     model.eval()

@@ -7,13 +7,8 @@ from hvg.checkpoints import load_history, load_model, pretrained_path, read_meta
 from hvg.data import get_dataloader
 from hvg.models import Classifier
 from hvg.recipes import train_model
-from hvg.recipes.classifier import (
-    classifier_accuracy,
-    classifier_recipe,
-    random_shift,
-    steps_taken,
-)
-from hvg.train import fit
+from hvg.recipes.classifier import classifier_accuracy, classifier_recipe, random_shift
+from hvg.train import fit, steps_taken
 
 SHIPPED = pretrained_path("classifier", "mnist")
 
@@ -56,7 +51,7 @@ def test_recipe_trains_on_images_and_labels():
     recipe = classifier_recipe(model, lr=3e-3)
     assert recipe.labels
     history = fit(recipe, loader, 60, progress=False)
-    assert set(history[0]) == {"step", "loss", "accuracy"}
+    assert set(history[0]) == {"step", "seconds", "loss", "accuracy"}
     first = sum(h["loss"] for h in history[:5]) / 5
     last = sum(h["loss"] for h in history[-5:]) / 5
     assert last < 0.6 * first
@@ -90,5 +85,5 @@ def test_learning_rate_halves_on_schedule_and_resume_is_exact(tmp_path):
 def test_train_model_builds_the_classifier_and_refuses_a_latent_dim():
     model, history = train_model("classifier", steps=3, batch_size=16, limit=64, progress=False)
     assert isinstance(model, Classifier) and not model.training and len(history) == 3
-    with pytest.raises(ValueError, match="classifier has no latent code"):
-        train_model("classifier", steps=1, latent_dim=4)
+    with pytest.raises(ValueError, match="classifier has no latent_dim .--latent-dim.: its sizes"):
+        train_model("classifier", steps=1, sizes={"latent_dim": 4})

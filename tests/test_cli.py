@@ -76,6 +76,12 @@ def test_keep_every_keeps_weights_with_their_step_and_clock(tmp_path):
         (("sample", "broken.safetensors", "-o", "x.npz"), "broken.safetensors is not a readable"),
         (("sample", "missing.safetensors", "-n", "0", "-o", "x.npz"), "-n must be at least 1"),
         (("train", "vae", "--sample-every", "-1", "--out", "run"), "sample_every must be an int"),
+        (
+            ("train", "vaegan", "--fusion-start", "5", "--out", "run"),
+            "--fusion-start applies to fusion-progressive only, not vaegan",
+        ),
+        (("train", "dcgan", "--gamma", "2", "--out", "run"), "--gamma applies to vaegan, fusion"),
+        (("train", "vae", "--noise-dim", "2", "--out", "run"), "vae has no noise_dim"),
     ],
 )
 def test_bad_input_is_one_clear_line(tmp_path, args, message):
@@ -115,3 +121,21 @@ def test_dcgan_trains_samples_and_exports(tmp_path):
     result = hvg("sample", str(shipped), "-n", "5", "-o", str(tmp_path / "g.npz"))
     assert result.returncode == 0, result.stderr
     assert np.load(tmp_path / "g.npz")["images"].shape == (5, 1, 28, 28)
+
+
+@pytest.mark.parametrize(
+    "model,extra",
+    [
+        ("fusion-early", ("--code-dim", "4", "--noise-dim", "2")),
+        ("fusion-late", ("--noise-dim", "2", "--width", "4")),
+        ("fusion-progressive", ("--fusion-start", "1", "--fusion-ramp", "2", "--width", "4")),
+    ],
+)
+def test_fusion_models_train_and_sample(model, extra, tmp_path):
+    args = ("train", model, "--steps", "3", "--batch-size", "8", "--limit", "32", *extra)
+    result = hvg(*args, "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    checkpoint = tmp_path / f"{model}-mnist.safetensors"
+    result = hvg("sample", str(checkpoint), "-n", "4", "-o", str(tmp_path / "s.npz"))
+    assert result.returncode == 0, result.stderr
+    assert np.load(tmp_path / "s.npz")["images"].shape == (4, 1, 28, 28)

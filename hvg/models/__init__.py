@@ -6,6 +6,7 @@ from torch import nn
 
 from hvg.models.classifier import Classifier
 from hvg.models.dcgan import DCGAN
+from hvg.models.fusion import EarlyFusion, LateFusion, ProgressiveFusion
 from hvg.models.vae import VAE
 from hvg.models.vaegan import VAEGAN
 
@@ -14,6 +15,9 @@ MODELS: dict[str, type[nn.Module]] = {
     "dcgan": DCGAN,
     "vaegan": VAEGAN,
     "classifier": Classifier,
+    "fusion-early": EarlyFusion,
+    "fusion-late": LateFusion,
+    "fusion-progressive": ProgressiveFusion,
 }
 
 
@@ -24,4 +28,14 @@ def build_model(name: str, **config: object) -> nn.Module:
     return MODELS[name](**config)
 
 
-__all__ = ["Classifier", "DCGAN", "MODELS", "VAE", "VAEGAN", "build_model"]
+__all__ = [
+    "Classifier",
+    "DCGAN",
+    "EarlyFusion",
+    "LateFusion",
+    "MODELS",
+    "ProgressiveFusion",
+    "VAE",
+    "VAEGAN",
+    "build_model",
+]

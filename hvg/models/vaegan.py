@@ -19,6 +19,13 @@ from torch import nn
 from hvg.models.base import LatentModel, check_image_size
 
 
+def check_width(width: int) -> int:
+    """Return `width` if the networks can be built with it (the decoder halves it), else raise."""
+    if not isinstance(width, int) or width < 2 or width % 2:
+        raise ValueError(f"width must be an even int >= 2, got {width!r}")
+    return width
+
+
 def conv_block(c_in: int, c_out: int, stride: int) -> list[nn.Module]:
     """5x5 convolution (halving the side when stride=2), batch norm, ReLU."""
     return [nn.Conv2d(c_in, c_out, 5, stride, 2, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
@@ -107,12 +114,12 @@ class VAEGAN(LatentModel):
     shipped file small. Weights keep PyTorch's default initialisation.
     """
 
+    noise_dim = 0  # the fusion models (hvg.models.fusion) append GAN noise to the code
+
     def __init__(
         self, channels: int = 1, image_size: int = 28, latent_dim: int = 32, width: int = 16
     ):
-        super().__init__(channels, image_size, latent_dim, width=width)
-        if not isinstance(width, int) or width < 2 or width % 2:
-            raise ValueError(f"width must be an even int >= 2, got {width!r}")
+        super().__init__(channels, image_size, latent_dim, width=check_width(width))
         self.encoder = Encoder(channels, image_size, latent_dim, width)
         self.decoder = Decoder(channels, image_size, latent_dim, width)
         self.discriminator = Discriminator(channels, image_size, width)

@@ -19,6 +19,7 @@ from hvg.data import get_dataloader
 from hvg.models import MODELS, build_model
 from hvg.recipes.classifier import classifier_recipe
 from hvg.recipes.dcgan import dcgan_recipe
+from hvg.recipes.fusion import progressive_recipe
 from hvg.recipes.vae import vae_recipe
 from hvg.recipes.vaegan import vaegan_recipe
 from hvg.train import History, Recipe, fit
@@ -28,7 +29,22 @@ RECIPES: dict[str, Callable[..., Recipe]] = {
     "dcgan": dcgan_recipe,
     "vaegan": vaegan_recipe,
     "classifier": classifier_recipe,
+    "fusion-early": vaegan_recipe,
+    "fusion-late": vaegan_recipe,
+    "fusion-progressive": progressive_recipe,
 }
+
+
+def _check_sizes(name: str, sizes: dict[str, int]) -> None:
+    """Refuse a size the model does not have, naming the ones it has."""
+    takes = [p for p in inspect.signature(MODELS[name]).parameters if p not in DATA_SIZES]
+    for size in sizes:
+        if size not in takes:
+            flag = "--" + size.replace("_", "-")
+            raise ValueError(f"{name} has no {size} ({flag}): its sizes are {', '.join(takes)}")
+
+
+DATA_SIZES = ("channels", "image_size")  # set by the data set, not by hand
 
 
 def train_model(
@@ -38,7 +54,6 @@ def train_model(
     seed: int = 0,
     batch_size: int = 128,
     lr: float | None = None,
-    latent_dim: int | None = None,
     image_size: int | None = None,
     limit: int | None = None,
     checkpoint: str | Path | None = None,
@@ -48,19 +63,19 @@ def train_model(
     sample_dir: str | Path | None = None,
     keep_every: int = 0,
     keep_dir: str | Path | None = None,
-    width: int | None = None,
+    sizes: dict[str, int] | None = None,
     options: dict[str, object] | None = None,
     **info: str,
 ) -> tuple[nn.Module, History]:
     """Build `name` for `dataset` from a seed and train it: the recipe behind the CLI and the
-    notebooks' fallback when a shipped checkpoint is missing. `lr`, `latent_dim` and `width`
-    default to the model's own; `options` go to the recipe (e.g. VAE-GAN's `gamma`). Trains on
-    the GPU when there is one; under torchrun, each process on its shard with `batch_size`
-    images a step. Returns (model on the CPU, loss history)."""
+    notebooks' fallback when a shipped checkpoint is missing. `sizes` go to the model (e.g.
+    `latent_dim`, `width`) and `options` to the recipe (e.g. the VAE-GAN's `gamma`); `lr` and
+    both default to the model's own. Trains on the GPU when there is one; under torchrun, each
+    process on its shard with `batch_size` images a step. Returns (model on the CPU, loss
+    history)."""
     if name not in RECIPES:
         raise ValueError(f"no training recipe for {name!r}: choose one of {', '.join(RECIPES)}")
-    if latent_dim is not None and "latent_dim" not in inspect.signature(MODELS[name]).parameters:
-        raise ValueError(f"{name} has no latent code: leave out latent_dim (--latent-dim)")
+    _check_sizes(name, sizes or {})
     rank, world = distributed.rank(), distributed.world_size()
     loader = get_dataloader(
         dataset, image_size, "train", batch_size, limit=limit, seed=seed, rank=rank,
@@ -68,8 +83,9 @@ def train_model(
     )  # fmt: skip
     images, _ = loader.dataset[0]
     seed_everything(seed)
-    sizes = {k: v for k, v in {"latent_dim": latent_dim, "width": width}.items() if v is not None}
-    model = build_model(name, channels=images.shape[0], image_size=images.shape[-1], **sizes)
+    model = build_model(
+        name, channels=images.shape[0], image_size=images.shape[-1], **(sizes or {})
+    )
     model.to(distributed.device())
     distributed.seed_rank(seed)
     settings = {**({"lr": lr} if lr is not None else {}), **(options or {})}

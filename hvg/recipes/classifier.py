@@ -20,7 +20,7 @@ from hvg.checkpoints import load_model
 from hvg.data import get_dataloader
 from hvg.models.base import device_of
 from hvg.models.classifier import Classifier
-from hvg.train import LabelledStepFn, Recipe
+from hvg.train import LabelledStepFn, Recipe, steps_taken
 
 
 def random_shift(x: torch.Tensor, pixels: int) -> torch.Tensor:
@@ -33,12 +33,6 @@ def random_shift(x: torch.Tensor, pixels: int) -> torch.Tensor:
     theta[:, 0, 2], theta[:, 1, 2] = 2 * shift[:, 0] / w, 2 * shift[:, 1] / h
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="nearest", padding_mode="border", align_corners=False)
-
-
-def steps_taken(optimizer: torch.optim.Optimizer) -> int:
-    """How many steps Adam has taken (its per-parameter count; 0 before the first)."""
-    state = optimizer.state.get(optimizer.param_groups[0]["params"][0], {})
-    return int(state["step"]) if "step" in state else 0
 
 
 def classifier_step(

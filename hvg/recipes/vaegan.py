@@ -21,6 +21,7 @@ authors' code and later ports use, each with where it comes from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -37,7 +38,7 @@ from hvg.losses import (
 from hvg.models.base import device_of
 from hvg.models.vae import reparameterize
 from hvg.models.vaegan import VAEGAN
-from hvg.train import Recipe, StepFn
+from hvg.train import Recipe, StepFn, steps_taken
 
 OPTIMIZERS = {
     "rmsprop": lambda params, lr: torch.optim.RMSprop(params, lr=lr),
@@ -103,7 +104,8 @@ def vaegan_losses(
     """One forward pass: L_prior, L_llike, L_GAN, the decoder's adversarial loss, D's logits."""
     n = len(x)
     mu, logvar = model.encoder(x)
-    z = reparameterize(mu, logvar)
+    noise = torch.randn(n, model.noise_dim, device=x.device)  # fusion models' GAN noise
+    z = torch.cat([reparameterize(mu, logvar), noise], dim=1)
     z_prior = torch.randn_like(z)
     x_tilde, x_prior = model.decoder(torch.cat([z, z_prior])).split(n)
     logits, features = model.discriminator(torch.cat([x, x_tilde, x_prior]))
@@ -119,6 +121,7 @@ def vaegan_losses(
     return {
         "prior": kl_normal(mu, logvar).mean(),
         "llike": llike,
+        "pixel": gaussian_nll(x, x_tilde),
         "gan": gan,
         "decoder_gan": fool,
         "real_logits": real,
@@ -161,14 +164,26 @@ def _gate(losses: dict[str, torch.Tensor], options: VAEGANOptions) -> tuple[bool
     return (update_dec, update_dis) if (update_dec or update_dis) else (True, True)
 
 
+Schedule = Callable[[int], float]
+
+
 def vaegan_step(
-    model: VAEGAN, optimizers: dict[str, torch.optim.Optimizer], options: VAEGANOptions
+    model: VAEGAN,
+    optimizers: dict[str, torch.optim.Optimizer],
+    options: VAEGANOptions,
+    schedule: Schedule | None = None,
 ) -> StepFn:
-    """Algorithm 1: every network's gradient from the same forward pass, then three updates."""
+    """Algorithm 1: every network's gradient from the same forward pass, then three updates.
+
+    With a `schedule` (progressive fusion, hvg.recipes.fusion), the encoder's and decoder's
+    objectives are a blend: `schedule(step)` of Algorithm 1's, the rest a plain VAE's
+    Gaussian likelihood on pixels; the discriminator always learns L_GAN, to be ready.
+    """
     enc, dec, dis = model.encoder, model.decoder, model.discriminator
 
     def step(x: torch.Tensor) -> dict[str, float]:
         model.train()
+        share = 1.0 if schedule is None else schedule(steps_taken(optimizers["encoder"]))
         losses = vaegan_losses(model, x.to(device_of(model)), options)
         (llike_enc, llike_dec) = _grads(losses["llike"], enc, dec)
         (prior_enc,) = _grads(losses["prior"], enc)
@@ -178,8 +193,18 @@ def vaegan_step(
         else:
             (fool_dec,) = _grads(losses["decoder_gan"], dec)
             (gan_dis,) = _grads(losses["gan"], dis)
-        _set_grads(enc, [options.beta * a + b for a, b in zip(prior_enc, llike_enc, strict=True)])
-        _set_grads(dec, [options.gamma * a + b for a, b in zip(llike_dec, fool_dec, strict=True)])
+        enc_grads = [
+            options.beta * a + share * b for a, b in zip(prior_enc, llike_enc, strict=True)
+        ]
+        dec_grads = [
+            share * (options.gamma * a + b) for a, b in zip(llike_dec, fool_dec, strict=True)
+        ]
+        if share < 1:  # progressive fusion: the plain VAE's share
+            pixel_enc, pixel_dec = _grads(losses["pixel"], enc, dec)
+            enc_grads = [g + (1 - share) * p for g, p in zip(enc_grads, pixel_enc, strict=True)]
+            dec_grads = [g + (1 - share) * p for g, p in zip(dec_grads, pixel_dec, strict=True)]
+        _set_grads(enc, enc_grads)
+        _set_grads(dec, dec_grads)
         _set_grads(dis, gan_dis)
         update_dec, update_dis = _gate(losses, options)
         optimizers["encoder"].step()
@@ -187,25 +212,30 @@ def vaegan_step(
             optimizers["decoder"].step()
         if update_dis:
             optimizers["discriminator"].step()
-        return {
+        report = {
             "prior": losses["prior"].item(),
             "llike": losses["llike"].item(),
             "gan": losses["gan"].item(),
             "d_real": (losses["real_logits"] > 0).float().mean().item(),
             "d_fake": (losses["fake_logits"] < 0).float().mean().item(),
-            "dec_updated": float(update_dec),
-            "dis_updated": float(update_dis),
         }
+        if schedule is not None:
+            report.update(pixel=losses["pixel"].item(), share=share)
+        if options.margin is not None:
+            report.update(dec_updated=float(update_dec), dis_updated=float(update_dis))
+        return report
 
     return step
 
 
-def vaegan_recipe(model: VAEGAN, lr: float = 3e-4, **options: object) -> Recipe:
+def vaegan_recipe(
+    model: VAEGAN, lr: float = 3e-4, schedule: Schedule | None = None, **options: object
+) -> Recipe:
     """RMSProp with learning rate 3e-4 for each network, as in the paper; `options` are
-    `VAEGANOptions` fields."""
+    `VAEGANOptions` fields. It also trains the fusion models (hvg.models.fusion)."""
     settings = VAEGANOptions(**options)  # type: ignore[arg-type]
     optimizers = {
         name: OPTIMIZERS[settings.optimizer](getattr(model, name).parameters(), lr)
         for name in ("encoder", "decoder", "discriminator")
     }
-    return Recipe(model, optimizers, vaegan_step(model, optimizers, settings))
+    return Recipe(model, optimizers, vaegan_step(model, optimizers, settings, schedule))
