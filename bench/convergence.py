@@ -7,6 +7,7 @@ afterwards keeps the evaluation's cost off the clock.
 
 Run: python bench/convergence.py runs/vae-mnist-steps runs/dcgan-mnist-steps ...
          [--n 5000] [--out bench/convergence.json]
+Table of a saved run: python bench/convergence.py --summary bench/convergence.json
 (bench/README.md has the training commands that make those folders.)
 """
 
@@ -38,12 +39,38 @@ def curve(folder: Path, n: int) -> dict:
     return {"model": read_metadata(path)["hvg_model"], "folder": str(folder), "points": points}
 
 
+def summary(report: dict, target: float) -> str:
+    """Per run: the best FID and when, when FID first reached `target`, and the last FID."""
+    lines = [
+        f"| model | best FID (minutes, step) | FID <= {target:g} after (minutes, step) | last FID "
+        "(minutes) |",
+        "|---|---|---|---|",
+    ]
+    for c in report["curves"]:
+        points = c["points"]
+        best = min(points, key=lambda p: p["fid"])
+        reached = next((p for p in points if p["fid"] <= target), None)
+        when = "never" if reached is None else f"{reached['seconds'] / 60:.1f}, {reached['step']}"
+        lines.append(
+            f"| {c['model']} | {best['fid']:.2f} ({best['seconds'] / 60:.1f}, {best['step']}) "
+            f"| {when} | {points[-1]['fid']:.2f} ({points[-1]['seconds'] / 60:.1f}) |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    args.add_argument("folders", nargs="+", type=Path, help="folders written by --keep-every")
+    args.add_argument("folders", nargs="*", type=Path, help="folders written by --keep-every")
     args.add_argument("--n", type=int, default=5000, help="samples and test images scored")
     args.add_argument("--out", help="write the curves to this JSON file")
+    args.add_argument("--summary", type=Path, help="only print the table of this JSON file")
+    args.add_argument("--target", type=float, default=16.0, help="FID the table times (16)")
     opts = args.parse_args()
+    if opts.summary:
+        print(summary(json.loads(opts.summary.read_text()), opts.target))
+        return
+    if not opts.folders:
+        args.error("name the folders to score, or --summary FILE.json")
     report = {
         "what": f"domain FID of {opts.n} samples against {opts.n} MNIST test images, along "
         "each run's training clock",
@@ -51,6 +78,7 @@ def main() -> None:
         f"torch {torch.__version__}",
         "curves": [curve(folder, opts.n) for folder in opts.folders],
     }
+    print(summary(report, opts.target))
     if opts.out:
         Path(opts.out).write_text(json.dumps(report, indent=2) + "\n")
 
