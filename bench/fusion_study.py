@@ -1,0 +1,134 @@
+"""The fusion study: VAE, DCGAN, the Larsen VAE-GAN and the three fusion strategies, each
+trained with the same budget from several seeds, scored on quality and diversity.
+
+Every run is `train_model(name, ...)` (what `python -m hvg train NAME` runs) with the same
+data set, steps, batch size and seed list; the hybrids share the shipped VAE-GAN's options,
+and progressive fusion's hand-over is scaled to the budget (VAE alone for the first 10 % of
+the steps, the VAE-GAN's objective ramping in over the next 40 %). Each trained model is
+scored on n samples against the first n test images: FID, precision (quality), recall
+(diversity), their F1, and the training clock. The report gives every run, and per model the
+mean, standard deviation, minimum and maximum over the seeds: the spread is the stability.
+
+Run (full, the numbers in README): python bench/fusion_study.py --out bench/fusion_study.json
+Quick check (minutes):            python bench/fusion_study.py --steps 100 --seeds 2 --n 1000
+On CelebA 32x32 (when its files are in data/): add --dataset celeba (Inception features).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+
+import torch
+
+from hvg.metrics import evaluate
+from hvg.pretrained import SHIPPED
+from hvg.recipes import train_model
+
+MODELS = ["vae", "dcgan", "vaegan", "fusion-early", "fusion-late", "fusion-progressive"]
+HYBRIDS = {"vaegan", "fusion-early", "fusion-late", "fusion-progressive"}
+SCORES = ["fid", "precision", "recall", "f1", "seconds"]
+
+
+def options(name: str, steps: int) -> dict:
+    """The recipe options of `name` in the study: the shipped VAE-GAN's for every hybrid."""
+    if name not in HYBRIDS:
+        return {}
+    shared = dict(SHIPPED["vaegan"]["options"])
+    if name == "fusion-progressive":
+        shared.update(start=steps // 10, ramp=max(1, 4 * steps // 10))
+    return shared
+
+
+def run(name: str, seed: int, opts: argparse.Namespace) -> dict:
+    """Train one model from one seed and score its samples."""
+    model, history = train_model(
+        name, dataset=opts.dataset, steps=opts.steps, seed=seed, batch_size=opts.batch_size,
+        options=options(name, opts.steps), progress=False,
+    )  # fmt: skip
+    scores = evaluate(model, opts.dataset, n=opts.n, features=opts.features, progress=False)
+    return {
+        "model": name,
+        "seed": seed,
+        **{k: scores[k] for k in ("fid", "precision", "recall", "f1")},
+        "seconds": history[-1]["seconds"],
+    }
+
+
+def spread(runs: list[dict]) -> dict[str, dict[str, float]]:
+    """Per model and score: mean, standard deviation, minimum and maximum over the seeds."""
+    out = {}
+    for name in dict.fromkeys(r["model"] for r in runs):
+        mine = [r for r in runs if r["model"] == name]
+        out[name] = {}
+        for key in SCORES:
+            values = [r[key] for r in mine]
+            out[name][key] = {
+                "mean": statistics.fmean(values),
+                "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+                "min": min(values),
+                "max": max(values),
+            }
+    return out
+
+
+def table(summary: dict[str, dict[str, dict[str, float]]]) -> str:
+    """Mean ± standard deviation per model, and the FID's range over the seeds."""
+    lines = [
+        "| model | FID | FID range | precision | recall | F1 | training (min) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, s in summary.items():
+        fid = s["fid"]
+        cells = [
+            f"{fid['mean']:.2f} ± {fid['std']:.2f}",
+            f"{fid['min']:.2f} to {fid['max']:.2f}",
+            *(f"{s[k]['mean']:.3f} ± {s[k]['std']:.3f}" for k in ("precision", "recall", "f1")),
+            f"{s['seconds']['mean'] / 60:.1f}",
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--dataset", default="mnist")
+    args.add_argument("--steps", type=int, default=3000, help="training steps of every run")
+    args.add_argument("--batch-size", type=int, default=64)
+    args.add_argument("--seeds", type=int, default=5, help="seeds 0 .. S-1 per model")
+    args.add_argument("--n", type=int, default=5000, help="samples and test images scored")
+    args.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)
+    args.add_argument("--out", help="write the report to this JSON file")
+    opts = args.parse_args()
+    if opts.seeds < 1 or opts.steps < 10:
+        args.error("need --seeds >= 1 and --steps >= 10")
+    opts.features = "domain" if opts.dataset == "mnist" else "inception"
+    runs = []
+    for name in opts.models:
+        for seed in range(opts.seeds):
+            runs.append(run(name, seed, opts))
+            print(json.dumps(runs[-1]), flush=True)
+    summary = spread(runs)
+    print(table(summary))
+    if opts.out:
+        report = {
+            "what": f"{opts.dataset}, {opts.steps} steps of batch {opts.batch_size} per run, "
+            f"seeds 0-{opts.seeds - 1}; {opts.features} FID, precision, recall, F1 of "
+            f"{opts.n} samples against the first {opts.n} test images",
+            "command": f"python bench/fusion_study.py --dataset {opts.dataset} --steps "
+            f"{opts.steps} --batch-size {opts.batch_size} --seeds {opts.seeds} --n {opts.n} "
+            f"--models {' '.join(opts.models)}",
+            "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
+            f"torch {torch.__version__}",
+            "options": {name: options(name, opts.steps) for name in opts.models},
+            "summary": summary,
+            "runs": runs,
+        }
+        with open(opts.out, "w") as f:
+            f.write(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
