@@ -233,3 +233,83 @@ class SampleRanking(widgets.VBox):
         self.image.value = png_bytes(
             images[torch.cat([best, worst])], nrow=self.n, scale=self.scale
         )
+
+
+Sampler = Callable[[int, int], torch.Tensor]  # (n, seed) -> n images (n, C, H, W) in [-1, 1]
+
+
+class SideBySide(widgets.VBox):
+    """Pick two models and a seed: each draws `n` samples from a generator seeded alike, so
+    that models with the same latent layout decode the very same codes and noise."""
+
+    def __init__(
+        self, samplers: dict[str, Sampler], n: int = 8, max_seed: int = 999, scale: int = 3
+    ):
+        if len(samplers) < 2:
+            raise ValueError("SideBySide needs at least two named samplers to compare")
+        self.samplers, self.n, self.scale = samplers, n, scale
+        names = list(samplers)
+        self.left = widgets.Dropdown(options=names, value=names[0], description="top")
+        self.right = widgets.Dropdown(options=names, value=names[1], description="bottom")
+        self.seed = widgets.IntSlider(
+            value=0, min=0, max=max_seed, description="seed", continuous_update=False
+        )
+        self.image = widgets.Image(format="png")
+        self.image.add_class("side-by-side-image")
+        self.errors = widgets.Output()
+        super().__init__(
+            [widgets.HBox([self.left, self.right]), self.seed, self.image, self.errors]
+        )
+        for control in (self.left, self.right, self.seed):
+            control.observe(self.errors.capture()(self.redraw), names="value")
+        self.redraw()
+
+    def rows(self) -> torch.Tensor:
+        """The two chosen models' samples for the current seed, one row each (2n, C, H, W)."""
+        with torch.no_grad():
+            return torch.cat(
+                [self.samplers[c.value](self.n, self.seed.value) for c in (self.left, self.right)]
+            )
+
+    def redraw(self, change: dict | None = None) -> None:
+        self.image.value = png_bytes(self.rows(), nrow=self.n, scale=self.scale)
+
+
+class SnapshotSlider(widgets.VBox):
+    """Pick a model and slide over its training steps: the samples it drew at each step.
+
+    `snapshots` maps a model's name to {step: images}, e.g. what `hvg.train.fit(...,
+    samples=...)` collects; the slider offers the chosen model's steps.
+    """
+
+    def __init__(
+        self, snapshots: dict[str, dict[int, torch.Tensor]], nrow: int = 8, scale: int = 3
+    ):
+        if not snapshots or not all(snapshots.values()):
+            raise ValueError("SnapshotSlider needs at least one model with at least one step")
+        self.snapshots, self.nrow, self.scale = snapshots, nrow, scale
+        names = list(snapshots)
+        self.model = widgets.Dropdown(options=names, value=names[0], description="model")
+        steps = sorted(snapshots[names[0]])
+        self.step = widgets.SelectionSlider(
+            options=steps, value=steps[-1], description="step", continuous_update=False
+        )
+        self.image = widgets.Image(format="png")
+        self.image.add_class("snapshot-image")
+        self.errors = widgets.Output()
+        super().__init__([self.model, self.step, self.image, self.errors])
+        self._offer_steps()
+        self.model.observe(self.errors.capture()(self._offer_steps), names="value")
+        self.step.observe(self.errors.capture()(self.redraw), names="value")
+
+    def _offer_steps(self, change: dict | None = None) -> None:
+        """The chosen model's steps, keeping the current step where that model has it."""
+        steps = sorted(self.snapshots[self.model.value])
+        current = self.step.value
+        self.step.options = steps
+        self.step.value = current if current in steps else steps[-1]
+        self.redraw()
+
+    def redraw(self, change: dict | None = None) -> None:
+        images = self.snapshots[self.model.value][self.step.value]
+        self.image.value = png_bytes(images, nrow=self.nrow, scale=self.scale)

@@ -10,6 +10,8 @@ from hvg.widgets import (
     ReconstructionPicker,
     SampleRanking,
     SeedPicker,
+    SideBySide,
+    SnapshotSlider,
 )
 
 
@@ -101,3 +103,52 @@ def test_sample_ranking_shows_best_and_worst_of_the_chosen_model_and_score():
     assert "best 3 by only" in view.caption.value
     with pytest.raises(ValueError, match="same, non-empty"):
         SampleRanking(images, {"a": {"up": up}})
+
+
+def _sampler(model):
+    """Decode n codes drawn from a generator seeded with `seed`."""
+
+    def sample(n, seed):
+        return model.decode(torch.randn(n, 8, generator=torch.Generator().manual_seed(seed)))
+
+    return sample
+
+
+def test_side_by_side_shows_both_models_for_the_same_seed(model):
+    torch.manual_seed(1)
+    other = VAE(latent_dim=8).eval()
+    view = SideBySide({"a": _sampler(model), "b": _sampler(other), "a again": _sampler(model)})
+    top, bottom = view.rows().chunk(2)
+    assert not torch.equal(top, bottom)
+    view.right.value = "a again"  # the same model and seed: the same samples
+    top, bottom = view.rows().chunk(2)
+    assert torch.equal(top, bottom)
+    before = view.image.value
+    view.seed.value = 7
+    assert view.image.value != before
+
+
+def test_side_by_side_needs_two_models(model):
+    with pytest.raises(ValueError, match="at least two"):
+        SideBySide({"only": _sampler(model)})
+
+
+def test_snapshot_slider_follows_model_and_step():
+    images = {s: torch.full((4, 1, 8, 8), s / 1000 - 0.5) for s in (0, 500, 1000)}
+    view = SnapshotSlider({"a": images, "b": {500: -images[500], 2000: images[0]}}, nrow=4)
+    assert view.step.value == 1000  # starts at the last step
+    last = view.image.value
+    view.step.value = 0
+    assert view.image.value != last
+    view.step.value = 500
+    view.model.value = "b"  # b has step 500 too: the slider stays there
+    assert list(view.step.options) == [500, 2000] and view.step.value == 500
+    view.model.value = "a"
+    view.step.value = 0
+    view.model.value = "b"  # b has no step 0: its last step
+    assert view.step.value == 2000
+
+
+def test_snapshot_slider_needs_steps():
+    with pytest.raises(ValueError, match="at least one step"):
+        SnapshotSlider({"a": {}})
