@@ -26,6 +26,7 @@ import torch
 from hvg.metrics import evaluate
 from hvg.pretrained import SHIPPED
 from hvg.recipes import train_model
+from hvg.recipes.fusion import schedule_for
 
 MODELS = ["vae", "dcgan", "vaegan", "fusion-early", "fusion-late", "fusion-progressive"]
 HYBRIDS = {"vaegan", "fusion-early", "fusion-late", "fusion-progressive"}
@@ -38,7 +39,7 @@ def options(name: str, steps: int) -> dict:
         return {}
     shared = dict(SHIPPED["vaegan"]["options"])
     if name == "fusion-progressive":
-        shared.update(start=steps // 10, ramp=max(1, 4 * steps // 10))
+        shared.update(schedule_for(steps))
     return shared
 
 

@@ -9,7 +9,7 @@ import torch
 from hvg.checkpoints import load_model, save_model
 from hvg.models import EarlyFusion, LateFusion, ProgressiveFusion, build_model
 from hvg.recipes import RECIPES
-from hvg.recipes.fusion import linear_ramp, progressive_recipe
+from hvg.recipes.fusion import linear_ramp, progressive_recipe, schedule_for
 from hvg.recipes.vaegan import VAEGANOptions, vaegan_losses, vaegan_recipe
 
 NETWORKS = ("encoder", "decoder", "discriminator")
@@ -95,6 +95,14 @@ def test_linear_ramp():
     assert [ramp(s) for s in (0, 10, 20, 30, 99)] == [0.0, 0.0, 0.5, 1.0, 1.0]
     with pytest.raises(ValueError, match="ramp >= 1"):
         linear_ramp(5, 0)
+
+
+def test_schedule_for_a_budget():
+    assert schedule_for(1500) == {"start": 150, "ramp": 600}
+    ramp = linear_ramp(**schedule_for(1000))
+    assert ramp(100) == 0.0 and ramp(300) == 0.5 and ramp(500) == 1.0
+    with pytest.raises(ValueError, match="at least 10 steps"):
+        schedule_for(5)
 
 
 def test_progressive_fusion_starts_as_a_plain_vae(batch):

@@ -34,3 +34,11 @@ def progressive_recipe(
 ) -> Recipe:
     """The VAE-GAN recipe with a plain VAE's objective handing over to it (see the module)."""
     return vaegan_recipe(model, lr, schedule=linear_ramp(start, ramp), **options)
+
+
+def schedule_for(steps: int) -> dict[str, int]:
+    """Progressive fusion's hand-over scaled to a budget of `steps`: the plain VAE alone for
+    the first 10 %, the VAE-GAN's objective ramping in over the next 40 %, then alone."""
+    if not isinstance(steps, int) or steps < 10:
+        raise ValueError(f"need a budget of at least 10 steps, got {steps!r}")
+    return {"start": steps // 10, "ramp": 4 * steps // 10}
