@@ -43,9 +43,11 @@ def test_train_then_sample(tmp_path):
     assert images.std() > 0
 
 
+TINY_VAE = ("--steps", "4", "--batch-size", "16", "--limit", "64", "--latent-dim", "4")
+
+
 def test_sample_every_writes_png_grids_next_to_the_checkpoint(tmp_path):
-    args = ("--steps", "4", "--batch-size", "16", "--limit", "64", "--latent-dim", "4")
-    result = hvg("train", "vae", *args, "--sample-every", "2", "--out", str(tmp_path))
+    result = hvg("train", "vae", *TINY_VAE, "--sample-every", "2", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     grids = sorted((tmp_path / "vae-mnist-samples").iterdir())
     assert [p.name for p in grids] == ["step-000002.png", "step-000004.png"]
@@ -55,8 +57,7 @@ def test_sample_every_writes_png_grids_next_to_the_checkpoint(tmp_path):
 
 
 def test_keep_every_keeps_weights_with_their_step_and_clock(tmp_path):
-    args = ("--steps", "4", "--batch-size", "16", "--limit", "64", "--latent-dim", "4")
-    result = hvg("train", "vae", *args, "--keep-every", "2", "--out", str(tmp_path))
+    result = hvg("train", "vae", *TINY_VAE, "--keep-every", "2", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     kept = sorted((tmp_path / "vae-mnist-steps").iterdir())
     assert [p.name for p in kept] == ["step-000002.safetensors", "step-000004.safetensors"]

@@ -37,7 +37,14 @@ from hvg.models.vaegan import (
 class _Fusion(VAEGAN):
     """A VAE-GAN whose generator also takes `noise_dim` dims of GAN noise after the code."""
 
-    def __init__(self, channels: int, image_size: int, code_dim: int, noise_dim: int, width: int):
+    def __init__(
+        self,
+        channels: int = 1,
+        image_size: int = 28,
+        code_dim: int = 32,
+        noise_dim: int = 16,
+        width: int = 16,
+    ):
         for name, value in (("code_dim", code_dim), ("noise_dim", noise_dim)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -64,16 +71,6 @@ class _Fusion(VAEGAN):
 
 class EarlyFusion(_Fusion):
     """One generator whose input is [VAE code, GAN noise]."""
-
-    def __init__(
-        self,
-        channels: int = 1,
-        image_size: int = 28,
-        code_dim: int = 32,
-        noise_dim: int = 16,
-        width: int = 16,
-    ):
-        super().__init__(channels, image_size, code_dim, noise_dim, width)
 
     def build_generator(
         self, channels: int, image_size: int, code_dim: int, noise_dim: int, width: int
@@ -111,16 +108,6 @@ class TwoPathways(nn.Module):
 
 class LateFusion(_Fusion):
     """A VAE pathway and a GAN pathway, joined by a shared final block."""
-
-    def __init__(
-        self,
-        channels: int = 1,
-        image_size: int = 28,
-        code_dim: int = 32,
-        noise_dim: int = 16,
-        width: int = 16,
-    ):
-        super().__init__(channels, image_size, code_dim, noise_dim, width)
 
     def build_generator(
         self, channels: int, image_size: int, code_dim: int, noise_dim: int, width: int
