@@ -1,4 +1,4 @@
-"""Command line: `python -m hvg train`, `sample` and `export`.
+"""Command line: `python -m hvg train`, `sample`, `denoise` and `export`.
 
 The CLI calls the same functions as the notebooks (hvg.recipes, hvg.checkpoints): one recipe
 trains a model whether it is asked for here or by a notebook.
@@ -16,8 +16,16 @@ import numpy as np
 import torch
 
 from hvg import distributed
-from hvg.checkpoints import CheckpointError, load_history, load_model, read_metadata, save_model
+from hvg.checkpoints import (
+    CheckpointError,
+    load_history,
+    load_model,
+    model_name,
+    read_metadata,
+    save_model,
+)
 from hvg.data import DATASETS, DatasetUnavailableError
+from hvg.denoising import read_npz
 from hvg.plots import to_uint8
 from hvg.recipes import RECIPES, train_model
 from hvg.train import NonFiniteLossError
@@ -70,7 +78,7 @@ def beside(checkpoint: Path, what: str) -> Path:
     return checkpoint.with_name(f"{checkpoint.stem}-{what}")
 
 
-VAEGAN_FAMILY = ("vaegan", "fusion-early", "fusion-late", "fusion-progressive")
+VAEGAN_FAMILY = ("vaegan", "fusion-early", "fusion-late", "fusion-progressive", "denoiser")
 RECIPE_FLAGS = {  # flag's dest -> (recipe option, the models whose recipe takes it)
     "recon": ("recon", VAEGAN_FAMILY),
     "gamma": ("gamma", VAEGAN_FAMILY),
@@ -109,6 +117,22 @@ def sample(args: argparse.Namespace) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, images=to_uint8(images).transpose(0, 3, 1, 2))
     print(f"wrote {args.n} images of shape {tuple(images.shape[1:])} to {out}")
+
+
+def denoise(args: argparse.Namespace) -> None:
+    """Denoise the uint8 (N, C, H, W) `images` of an npz file with a denoiser checkpoint."""
+    model = load_model(args.checkpoint).eval()
+    if not hasattr(model, "denoise"):
+        raise ValueError(
+            f"{args.checkpoint} holds a {model_name(model)}, which cannot denoise: use a denoiser "
+            "(checkpoints/denoiser-mnist.safetensors, or `python -m hvg train denoiser`)"
+        )
+    noisy = read_npz(args.input, model.config["channels"], model.config["image_size"])
+    clean = torch.cat([model.denoise(batch) for batch in noisy.split(1000)])
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, images=to_uint8(clean).transpose(0, 3, 1, 2))
+    print(f"wrote {len(clean)} denoised images to {out}")
 
 
 def export(args: argparse.Namespace) -> None:
@@ -215,6 +239,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, help="npz file; key `images`, uint8 NCHW")
     s.add_argument("--seed", type=int, default=0, help="seed for the prior draws (0)")
     s.set_defaults(run=sample)
+
+    d = commands.add_parser(
+        "denoise", help="denoise the images of an npz file with a denoiser checkpoint",
+        description="Read uint8 images (N, C, H, W) at the model's size from the key `images` "
+        "of INPUT, denoise them, and write them the same way to OUTPUT.",
+    )  # fmt: skip
+    d.add_argument("checkpoint", help="a denoiser (e.g. checkpoints/denoiser-mnist.safetensors)")
+    d.add_argument("-i", "--input", required=True, help="npz file of noisy images, key `images`")
+    d.add_argument("-o", "--output", required=True, help="npz file to write, key `images`")
+    d.set_defaults(run=denoise)
 
     e = commands.add_parser(
         "export", help="write a weights-only copy of a checkpoint (for shipping)",

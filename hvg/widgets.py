@@ -12,7 +12,10 @@ from collections.abc import Callable
 import ipywidgets as widgets
 import torch
 
+from hvg.denoising import Method, read_picture
 from hvg.latent import interpolate
+from hvg.metrics import psnr, ssim
+from hvg.noise import KINDS, LEVELS, corrupt
 from hvg.plots import pca, png_bytes
 
 Decode = Callable[[torch.Tensor], torch.Tensor]  # codes (B, D) -> images (B, C, H, W) in [-1, 1]
@@ -313,3 +316,98 @@ class SnapshotSlider(widgets.VBox):
     def redraw(self, change: dict | None = None) -> None:
         images = self.snapshots[self.model.value][self.step.value]
         self.image.value = png_bytes(images, nrow=self.nrow, scale=self.scale)
+
+
+def _uploaded(value: object) -> bytes | None:
+    """The bytes of the file a FileUpload holds: ipywidgets 8 keeps a tuple of dicts, 7.7 (Colab)
+    a dict of dicts keyed by file name; None when it holds nothing."""
+    files = list(value.values()) if isinstance(value, dict) else list(value or ())
+    return bytes(files[-1]["content"]) if files else None
+
+
+class DenoiseExplorer(widgets.VBox):
+    """Pick a digit, a noise kind and a level: the clean digit, its noisy copy and each method's
+    output, with PSNR and SSIM against the clean digit, redrawn at every change. With
+    `upload=True`, a picture the learner uploads (a digit drawn on paper or in a paint
+    program) joins the digits, read as MNIST's are (hvg.denoising.read_picture)."""
+
+    def __init__(
+        self,
+        images: torch.Tensor,
+        methods: dict[str, Method],
+        upload: bool = False,
+        seed: int = 0,
+        scale: int = 4,
+    ):
+        if not methods:
+            raise ValueError("DenoiseExplorer needs at least one named method")
+        self.images, self.methods, self.seed, self.scale = images, methods, seed, scale
+        self.index = widgets.IntSlider(
+            value=0, min=0, max=len(images) - 1, description="digit", continuous_update=False
+        )
+        self.kind = widgets.Dropdown(options=list(KINDS), value="gaussian", description="noise")
+        self.level = widgets.FloatSlider(
+            value=0.5, min=LEVELS[0], max=LEVELS[-1], step=0.1, description="level",
+            continuous_update=False,
+        )  # fmt: skip
+        self.caption = widgets.HTML()
+        self.image = widgets.Image(format="png")
+        self.image.add_class("denoise-image")
+        self.errors = widgets.Output()
+        controls = [self.index, self.kind, self.level]
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="digit")
+        self.message = widgets.HTML()
+        if upload:
+            controls += [self.upload, self.message]
+        super().__init__([*controls, self.caption, self.image, self.errors])
+        for control in (self.index, self.kind, self.level):
+            control.observe(self.errors.capture()(self.redraw), names="value")
+        self.upload.observe(self.errors.capture()(self._on_upload), names="value")
+        self.redraw()
+
+    def _on_upload(self, change: dict) -> None:
+        data = _uploaded(change["new"])
+        if data is not None:
+            self.add_picture(data)
+
+    def add_picture(self, data: bytes) -> None:
+        """Add an uploaded picture to the digits and show it, or say why it cannot be read."""
+        try:
+            picture = read_picture(data, self.images.shape[-1])
+        except ValueError as err:
+            self.message.value = f"<span style='color:#b00020'>{err}</span>"
+            return
+        self.images = torch.cat([self.images, picture.to(self.images)])
+        self.message.value = f"Your picture is digit {len(self.images) - 1}."
+        self.index.max = len(self.images) - 1
+        self.index.value = len(self.images) - 1  # redraws
+
+    def row(self) -> torch.Tensor:
+        """The clean digit, its noisy copy and each method's output, (2 + M, C, H, W); the
+        noise is drawn from seed + the digit's index, so each digit keeps its own noise."""
+        clean = self.images[self.index.value][None]
+        generator = torch.Generator().manual_seed(self.seed + self.index.value)
+        noisy = corrupt(clean, self.kind.value, self.level.value, generator)
+        with torch.no_grad():
+            outputs = [f(noisy, self.kind.value, self.level.value) for f in self.methods.values()]
+        return torch.cat([clean, noisy, *outputs])
+
+    def redraw(self, change: dict | None = None) -> None:
+        row = self.row()
+        clean, results = row[:1], row[1:]
+        scores = {
+            "PSNR": ["", *(f"{psnr(r[None], clean):.1f} dB" for r in results)],
+            "SSIM": ["", *(f"{ssim(r[None], clean):.2f}" for r in results)],
+        }
+        self.caption.value = _table(["clean", "noisy input", *self.methods], scores)
+        self.image.value = png_bytes(row, nrow=len(row), scale=self.scale)
+
+
+def _table(columns: list[str], rows: dict[str, list[str]]) -> str:
+    """An HTML table: one column per name, one row per label."""
+    head = "".join(f"<th>{c}</th>" for c in columns)
+    body = "".join(
+        f"<tr><th>{label}</th>" + "".join(f"<td>{v}</td>" for v in values) + "</tr>"
+        for label, values in rows.items()
+    )
+    return f"<table><tr><td></td>{head}</tr>{body}</table>"

@@ -140,3 +140,32 @@ def test_fusion_models_train_and_sample(model, extra, tmp_path):
     result = hvg("sample", str(checkpoint), "-n", "4", "-o", str(tmp_path / "s.npz"))
     assert result.returncode == 0, result.stderr
     assert np.load(tmp_path / "s.npz")["images"].shape == (4, 1, 28, 28)
+
+
+def test_denoise_round_trips_uint8_images_and_refuses_bad_input(tmp_path):
+    tiny = ("--steps", "3", "--batch-size", "16", "--limit", "64", "--width", "4")
+    result = hvg("train", "denoiser", *tiny, "--gamma", "0.5", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    ckpt = str(tmp_path / "denoiser-mnist.safetensors")
+    noisy = np.random.default_rng(0).integers(0, 256, (5, 1, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "noisy.npz", images=noisy)
+    out = tmp_path / "clean.npz"
+    result = hvg("denoise", ckpt, "-i", str(tmp_path / "noisy.npz"), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    clean = np.load(out)["images"]
+    assert clean.dtype == np.uint8 and clean.shape == noisy.shape
+    assert not np.array_equal(clean, noisy)
+
+    np.savez(tmp_path / "float.npz", images=noisy / 255.0)
+    np.savez(tmp_path / "nhwc.npz", images=noisy.transpose(0, 2, 3, 1))
+    bad = {
+        "float.npz": "must be uint8 (0-255), got float64",
+        "nhwc.npz": "this model takes (N, 1, 28, 28) images",
+    }
+    for name, message in bad.items():
+        result = hvg("denoise", ckpt, "-i", str(tmp_path / name), "-o", str(out))
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+    vae = hvg("train", "vae", *TINY_VAE, "--out", str(tmp_path))
+    assert vae.returncode == 0, vae.stderr
+    result = hvg("denoise", str(tmp_path / "vae-mnist.safetensors"), "-i", "x", "-o", str(out))
+    assert result.returncode == 2 and "holds a vae, which cannot denoise" in result.stderr

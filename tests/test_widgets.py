@@ -1,10 +1,19 @@
 """Widget callbacks, driven headless: set a control's value, the image must change."""
 
+import datetime
+import io
+
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
+from hvg.denoising import filter_method
+from hvg.metrics import psnr
 from hvg.models import VAE
+from hvg.noise import corrupt
 from hvg.widgets import (
+    DenoiseExplorer,
     Interpolation,
     LatentSliders,
     ReconstructionPicker,
@@ -152,3 +161,50 @@ def test_snapshot_slider_follows_model_and_step():
 def test_snapshot_slider_needs_steps():
     with pytest.raises(ValueError, match="at least one step"):
         SnapshotSlider({"a": {}})
+
+
+def _digits() -> torch.Tensor:
+    digits = -torch.ones(3, 1, 28, 28)
+    digits[:, :, 6:22, 12:16] = 1.0  # three "ones"
+    digits[1, :, 6:10, 8:20] = 1.0  # a "seven"
+    return digits
+
+
+def test_denoise_explorer_follows_digit_kind_and_level():
+    params = {("median", kind, level): 3 for kind in ("gaussian", "mask") for level in (0.2, 0.5)}
+    methods = {"median": filter_method("median", params), "same": lambda x, kind, level: x}
+    view = DenoiseExplorer(_digits(), methods)
+    assert "denoise-image" in view.image._dom_classes
+    row = view.row()
+    assert row.shape == (4, 1, 28, 28)
+    noisy = corrupt(_digits()[:1], "gaussian", 0.5, torch.Generator().manual_seed(0))
+    assert torch.equal(row[1], noisy[0]) and torch.equal(row[3], noisy[0])
+    assert f"{psnr(noisy, _digits()[:1]):.1f} dB" in view.caption.value
+    pictures = {view.image.value}
+    view.level.value = 0.2
+    pictures.add(view.image.value)
+    view.kind.value = "mask"
+    pictures.add(view.image.value)
+    view.index.value = 1
+    pictures.add(view.image.value)
+    assert len(pictures) == 4
+    with pytest.raises(ValueError, match="no tuned parameter for median at mask 0.3"):
+        view.level.value = 0.3  # in JupyterLab, said in the view's error pane
+
+
+def test_denoise_explorer_takes_an_uploaded_picture_or_says_why_not():
+    view = DenoiseExplorer(_digits(), {"same": lambda x, kind, level: x}, upload=True)
+    view.add_picture(b"GIF89a broken")
+    assert "not an image" in view.message.value and view.index.max == 2
+    page = np.full((40, 40), 250, np.uint8)
+    page[8:32, 18:22] = 10
+    buffer = io.BytesIO()
+    Image.fromarray(page).save(buffer, format="PNG")
+    data = buffer.getvalue()
+    modified = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    upload = {"name": "one.png", "type": "image/png", "size": len(data), "content": data}
+    upload.update(content=memoryview(data), last_modified=modified)
+    view.upload.value = (upload,)
+    assert view.index.value == view.index.max == 3
+    shown = view.row()[0, 0]  # read light on dark, as MNIST
+    assert shown[14, 14] > 0.9 and shown[14, 3] < -0.9

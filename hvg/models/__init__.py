@@ -6,6 +6,7 @@ from torch import nn
 
 from hvg.models.classifier import Classifier
 from hvg.models.dcgan import DCGAN
+from hvg.models.denoiser import Denoiser, DenoisingAutoencoder, DenoisingVAE
 from hvg.models.fusion import EarlyFusion, LateFusion, ProgressiveFusion
 from hvg.models.vae import VAE
 from hvg.models.vaegan import VAEGAN
@@ -18,6 +19,9 @@ MODELS: dict[str, type[nn.Module]] = {
     "fusion-early": EarlyFusion,
     "fusion-late": LateFusion,
     "fusion-progressive": ProgressiveFusion,
+    "denoiser": Denoiser,
+    "denoiser-vae": DenoisingVAE,
+    "denoiser-ae": DenoisingAutoencoder,
 }
 
 
@@ -31,6 +35,9 @@ def build_model(name: str, **config: object) -> nn.Module:
 __all__ = [
     "Classifier",
     "DCGAN",
+    "Denoiser",
+    "DenoisingAutoencoder",
+    "DenoisingVAE",
     "EarlyFusion",
     "LateFusion",
     "MODELS",

@@ -19,6 +19,7 @@ from hvg.data import get_dataloader
 from hvg.models import MODELS, build_model
 from hvg.recipes.classifier import classifier_recipe
 from hvg.recipes.dcgan import dcgan_recipe
+from hvg.recipes.denoise import denoiser_recipe, denoising_ae_recipe, denoising_vae_recipe
 from hvg.recipes.fusion import progressive_recipe
 from hvg.recipes.vae import vae_recipe
 from hvg.recipes.vaegan import vaegan_recipe
@@ -32,6 +33,9 @@ RECIPES: dict[str, Callable[..., Recipe]] = {
     "fusion-early": vaegan_recipe,
     "fusion-late": vaegan_recipe,
     "fusion-progressive": progressive_recipe,
+    "denoiser": denoiser_recipe,
+    "denoiser-vae": denoising_vae_recipe,
+    "denoiser-ae": denoising_ae_recipe,
 }
 
 

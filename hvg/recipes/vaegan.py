@@ -98,12 +98,19 @@ class VAEGANOptions:
             raise ValueError(f"margin must be positive (or None for no gating), got {self.margin}")
 
 
+Inputs = Callable[[torch.Tensor], torch.Tensor]  # what the encoder sees of a batch x
+
+
 def vaegan_losses(
-    model: VAEGAN, x: torch.Tensor, options: VAEGANOptions
+    model: VAEGAN, x: torch.Tensor, options: VAEGANOptions, inputs: Inputs | None = None
 ) -> dict[str, torch.Tensor]:
-    """One forward pass: L_prior, L_llike, L_GAN, the decoder's adversarial loss, D's logits."""
+    """One forward pass: L_prior, L_llike, L_GAN, the decoder's adversarial loss, D's logits.
+
+    The encoder sees `inputs(x)` when given (a denoiser: x corrupted); every other term, the
+    reconstruction's target included, uses x itself.
+    """
     n = len(x)
-    mu, logvar = model.encoder(x)
+    mu, logvar = model.encoder(x if inputs is None else inputs(x))
     noise = torch.randn(n, model.noise_dim, device=x.device)  # fusion models' GAN noise
     z = torch.cat([reparameterize(mu, logvar), noise], dim=1)
     z_prior = torch.randn_like(z)
@@ -172,19 +179,21 @@ def vaegan_step(
     optimizers: dict[str, torch.optim.Optimizer],
     options: VAEGANOptions,
     schedule: Schedule | None = None,
+    inputs: Inputs | None = None,
 ) -> StepFn:
     """Algorithm 1: every network's gradient from the same forward pass, then three updates.
 
     With a `schedule` (progressive fusion, hvg.recipes.fusion), the encoder's and decoder's
     objectives are a blend: `schedule(step)` of Algorithm 1's, the rest a plain VAE's
     Gaussian likelihood on pixels; the discriminator always learns L_GAN, to be ready.
+    With `inputs`, the encoder sees `inputs(x)` (a denoiser, hvg.recipes.denoise).
     """
     enc, dec, dis = model.encoder, model.decoder, model.discriminator
 
     def step(x: torch.Tensor) -> dict[str, float]:
         model.train()
         share = 1.0 if schedule is None else schedule(steps_taken(optimizers["encoder"]))
-        losses = vaegan_losses(model, x.to(device_of(model)), options)
+        losses = vaegan_losses(model, x.to(device_of(model)), options, inputs)
         (llike_enc, llike_dec) = _grads(losses["llike"], enc, dec)
         (prior_enc,) = _grads(losses["prior"], enc)
         if options.generator == "minimax":  # the decoder's loss is -L_GAN: one backward pass
@@ -229,13 +238,18 @@ def vaegan_step(
 
 
 def vaegan_recipe(
-    model: VAEGAN, lr: float = 3e-4, schedule: Schedule | None = None, **options: object
+    model: VAEGAN,
+    lr: float = 3e-4,
+    schedule: Schedule | None = None,
+    inputs: Inputs | None = None,
+    **options: object,
 ) -> Recipe:
     """RMSProp with learning rate 3e-4 for each network, as in the paper; `options` are
-    `VAEGANOptions` fields. It also trains the fusion models (hvg.models.fusion)."""
+    `VAEGANOptions` fields. It also trains the fusion models (hvg.models.fusion) and, with
+    `inputs`, the denoiser (hvg.recipes.denoise)."""
     settings = VAEGANOptions(**options)  # type: ignore[arg-type]
     optimizers = {
         name: OPTIMIZERS[settings.optimizer](getattr(model, name).parameters(), lr)
         for name in ("encoder", "decoder", "discriminator")
     }
-    return Recipe(model, optimizers, vaegan_step(model, optimizers, settings, schedule))
+    return Recipe(model, optimizers, vaegan_step(model, optimizers, settings, schedule, inputs))

@@ -1,0 +1,156 @@
+"""Denoising, measured: the splits, the scores, the noise-level sweep, and image files in.
+
+`sweep` is what bench/denoise_sweep.py and notebook 06 report: for each noise kind and level,
+each classic filter tuned on a validation split (the last images of MNIST's training set) and
+each learned denoiser, scored on the test set by PSNR, SSIM, MSE (hvg.metrics) and sharpness.
+`read_npz` and `read_picture` turn a user's files into the course's images, or say why not.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from hvg.data import load_dataset
+from hvg.filters import FILTERS, apply_filter, tune
+from hvg.metrics import mse, psnr, sharpness, ssim
+from hvg.noise import KINDS, LEVELS, corrupt
+
+Denoise = Callable[[torch.Tensor], torch.Tensor]  # noisy [-1, 1] images -> denoised ones
+Method = Callable[[torch.Tensor, str, float], torch.Tensor]  # (noisy, kind, level) -> denoised
+VALIDATION_START = 55_000  # training images from here on choose the filters' parameters
+
+
+def splits(n_val: int, n_test: int, dataset: str = "mnist") -> tuple[torch.Tensor, torch.Tensor]:
+    """(validation images: the last `n_val` up to 5,000 of the training split from
+    VALIDATION_START; test images: the first `n_test` of the test split)."""
+    train, test = load_dataset(dataset, "train"), load_dataset(dataset, "test")
+    if not 0 < n_val <= len(train) - VALIDATION_START or not 0 < n_test <= len(test):
+        raise ValueError(
+            f"n_val must be in 1..{len(train) - VALIDATION_START} and n_test in 1..{len(test)}"
+        )
+    val = torch.stack([train[VALIDATION_START + i][0] for i in range(n_val)])
+    return val, torch.stack([test[i][0] for i in range(n_test)])
+
+
+def score(denoised: torch.Tensor, clean: torch.Tensor) -> dict[str, float]:
+    """PSNR (dB), SSIM, MSE ([-1, 1] units) against the clean images, and sharpness."""
+    return {
+        "psnr": psnr(denoised, clean),
+        "ssim": ssim(denoised, clean),
+        "mse": mse(denoised, clean),
+        "sharpness": sharpness(denoised),
+    }
+
+
+def _batched(denoise: Denoise, noisy: torch.Tensor, size: int = 1000) -> torch.Tensor:
+    with torch.no_grad():
+        return torch.cat([denoise(chunk) for chunk in noisy.split(size)])
+
+
+def sweep(
+    models: dict[str, Denoise],
+    val: torch.Tensor,
+    test: torch.Tensor,
+    kinds: Iterable[str] = KINDS,
+    levels: Iterable[float] = LEVELS,
+    filters: Iterable[str] = FILTERS,
+    seed: int = 0,
+) -> list[dict[str, object]]:
+    """One row per (kind, level, method): the noisy input itself, each filter at its tuned
+    parameter, each model; noise drawn from `seed` (validation) and `seed + 1` (test)."""
+    rows: list[dict[str, object]] = []
+    for kind in kinds:
+        for level in levels:
+            noisy_val = corrupt(val, kind, level, torch.Generator().manual_seed(seed))
+            noisy = corrupt(test, kind, level, torch.Generator().manual_seed(seed + 1))
+            where = {"kind": kind, "level": level}
+            rows.append({**where, "method": "noisy input", **score(noisy, test)})
+            for name in filters:
+                best, _ = tune(name, noisy_val, val)
+                out = apply_filter(name, noisy, best)
+                rows.append({**where, "method": name, "parameter": best, **score(out, test)})
+            for name, denoise in models.items():
+                rows.append({**where, "method": name, **score(_batched(denoise, noisy), test)})
+    return rows
+
+
+def tuned_parameters(rows: list[dict[str, object]]) -> dict[tuple[str, str, float], float]:
+    """{(filter, kind, level): parameter} from a sweep's rows."""
+    return {
+        (str(r["method"]), str(r["kind"]), float(r["level"])): float(r["parameter"])  # type: ignore[arg-type]
+        for r in rows
+        if "parameter" in r
+    }
+
+
+def filter_method(name: str, parameters: dict[tuple[str, str, float], float]) -> Method:
+    """A filter at its tuned parameter for the noise at hand (levels rounded to 0.1)."""
+
+    def run(noisy: torch.Tensor, kind: str, level: float) -> torch.Tensor:
+        key = (name, kind, round(level, 1))
+        if key not in parameters:
+            raise ValueError(f"no tuned parameter for {name} at {kind} {level:.1f}: run `tune`")
+        return apply_filter(name, noisy, parameters[key])
+
+    return run
+
+
+def model_method(model: torch.nn.Module) -> Method:
+    """A learned denoiser: one model for every kind and level."""
+    return lambda noisy, kind, level: model.denoise(noisy)  # type: ignore[operator]
+
+
+def from_uint8(images: np.ndarray, channels: int, size: int, what: str) -> torch.Tensor:
+    """uint8 (N, C, H, W) -> the course's float images in [-1, 1], checked against a model's
+    channels and side; anything else raises a ValueError that names the fix."""
+    if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
+        kind = getattr(images, "dtype", type(images).__name__)
+        raise ValueError(
+            f"{what} must be uint8 (0-255), got {kind}: for floats x in [0, 1] save "
+            "(x * 255).round().astype(numpy.uint8)"
+        )
+    if images.ndim != 4 or images.shape[1:] != (channels, size, size):
+        raise ValueError(
+            f"{what} has shape {images.shape}; this model takes (N, {channels}, {size}, {size}) "
+            f"images (N images, {channels} channel(s), {size}x{size} pixels)"
+        )
+    return torch.from_numpy(images).float() / 127.5 - 1
+
+
+def read_npz(path: str | Path, channels: int, size: int) -> torch.Tensor:
+    """The `images` array of an npz file as the course's images (see `from_uint8`)."""
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, EOFError, ValueError) as err:  # missing, or not numpy's format
+        raise ValueError(f"cannot read {path} as an npz file: {err}") from err
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path} holds one bare array: save it with numpy.savez(path, images=x)")
+    with archive:
+        if "images" not in archive:
+            keys = ", ".join(archive.files) or "none"
+            raise ValueError(f"{path} has no array named 'images' (its keys: {keys})")
+        images = archive["images"]
+    return from_uint8(images, channels, size, f"'images' in {path}")
+
+
+def read_picture(data: bytes, size: int = 28) -> torch.Tensor:
+    """An uploaded picture (PNG, JPEG...) as one grayscale digit (1, 1, size, size) in
+    [-1, 1]: resized to `size`, and inverted if it is dark on light (MNIST is light on dark)."""
+    try:
+        picture = Image.open(io.BytesIO(data))
+        picture.load()
+    except (UnidentifiedImageError, OSError) as err:
+        raise ValueError(
+            "that file is not an image this can read: upload a PNG or JPEG picture"
+        ) from err
+    gray = np.asarray(picture.convert("L").resize((size, size), Image.LANCZOS), dtype=np.float32)
+    gray = gray / 255.0
+    if gray.mean() > 0.5:  # dark strokes on a light page
+        gray = 1.0 - gray
+    return torch.from_numpy(gray * 2 - 1)[None, None]

@@ -1,0 +1,67 @@
+"""Three denoisers with one architecture, so that only what they learn from differs.
+
+Each maps a corrupted image to a clean one through the VAE-GAN's encoder and decoder
+(hvg.models.vaegan): `denoise(noisy)` decodes the encoder's code of the noisy image.
+
+- `Denoiser`: the Larsen VAE-GAN itself, trained on (noisy, clean) pairs with the
+  discriminator's feature-wise reconstruction loss (hvg.recipes.denoise). Its prior still
+  generates digits: one model, two uses.
+- `DenoisingVAE`: encoder and decoder only, trained on the negative ELBO (pixels).
+- `DenoisingAutoencoder`: the plain convolutional denoising autoencoder (Vincent et al. 2008):
+  deterministic, trained on the squared pixel error. It keeps the VAE's encoder, log-variance
+  head included but unused, so that the three differ in their losses alone.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from hvg.models.base import LatentModel
+from hvg.models.vae import reparameterize
+from hvg.models.vaegan import VAEGAN, Decoder, Encoder, check_width
+
+
+class Denoiser(VAEGAN):
+    """The VAE-GAN, trained to map corrupted images to clean ones."""
+
+    @torch.no_grad()
+    def denoise(self, noisy: torch.Tensor) -> torch.Tensor:
+        """Corrupted images -> clean ones in [-1, 1], through the posterior mean (eval() first)."""
+        return self.reconstruct(noisy)
+
+
+class DenoisingVAE(LatentModel):
+    """The VAE-GAN's encoder and decoder without its discriminator."""
+
+    def __init__(
+        self, channels: int = 1, image_size: int = 28, latent_dim: int = 32, width: int = 16
+    ):
+        super().__init__(channels, image_size, latent_dim, width=check_width(width))
+        self.encoder = Encoder(channels, image_size, latent_dim, width)
+        self.decoder = Decoder(channels, image_size, latent_dim, width)
+
+    def forward(self, noisy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(output from a posterior sample, mu, logvar): what the training loss needs."""
+        mu, logvar = self.encoder(noisy)
+        return self.decoder(reparameterize(mu, logvar)), mu, logvar
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Latent codes -> images in [-1, 1]."""
+        return self.decoder(z)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Images -> their codes (the posterior mean)."""
+        return self.encoder(x)[0]
+
+    @torch.no_grad()
+    def denoise(self, noisy: torch.Tensor) -> torch.Tensor:
+        """Corrupted images -> clean ones in [-1, 1], through the code (eval() first)."""
+        return self.decode(self.encode(noisy))
+
+
+class DenoisingAutoencoder(DenoisingVAE):
+    """Deterministic: the code is the encoder's first head, decoded as it is."""
+
+    def forward(self, noisy: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        """The denoised images, with gradients (training)."""
+        return self.decoder(self.encode(noisy))
