@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import itertools
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from PIL import Image
 from torchvision.utils import make_grid
 
@@ -126,3 +128,25 @@ def plot_routing(
     if title:
         ax.set_title(title, pad=28)
     return ax
+
+
+def plot_denoise_sweep(rows: list[dict], scores: tuple[str, ...] = ("psnr", "ssim")) -> Figure:
+    """A denoising sweep (hvg.denoising.sweep): each score against the noise level, one panel
+    per score and noise kind, one line per method (filters dashed, learned models solid)."""
+    kinds = list(dict.fromkeys(r["kind"] for r in rows))
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    fig, axes = plt.subplots(
+        len(scores), len(kinds), figsize=(4 * len(kinds), 3.2 * len(scores)), squeeze=False
+    )
+    for (i, score), (j, kind) in itertools.product(enumerate(scores), enumerate(kinds)):
+        ax = axes[i][j]
+        for method in methods:
+            mine = [r for r in rows if r["kind"] == kind and r["method"] == method]
+            style = "--" if "parameter" in mine[0] else (":" if method == "noisy input" else "-")
+            ax.plot([r["level"] for r in mine], [r[score] for r in mine], style, label=method)
+        ax.set_title(f"{kind}: {score.upper()}")
+        ax.set_xlabel("noise level")
+        ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
