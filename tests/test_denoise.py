@@ -181,3 +181,11 @@ def test_pictures_are_read_as_light_digits_on_dark() -> None:
     assert digit[0, 0, 14, 14] > 0.9 and digit[0, 0, 2, 2] < -0.9
     with pytest.raises(ValueError, match="not an image this can read"):
         read_picture(b"%PDF-1.4 not a picture")
+
+
+def test_denoisers_refuse_images_they_cannot_take() -> None:
+    model = DenoisingAutoencoder().eval()
+    with pytest.raises(ValueError, match="noisy images are 32x32 pixels"):
+        model.denoise(torch.zeros(2, 1, 32, 32))
+    with pytest.raises(ValueError, match=r"outside \[-1, 1\].*look like \[0, 255\]"):
+        model.denoise(torch.full((2, 1, 28, 28), 200.0))

@@ -21,13 +21,22 @@ from hvg.models.vae import reparameterize
 from hvg.models.vaegan import VAEGAN, Decoder, Encoder, check_width
 
 
+def checked(model: LatentModel, noisy: torch.Tensor) -> torch.Tensor:
+    """`noisy` if it is a batch of [-1, 1] images of the model's channels and size, else a
+    clear error (hvg.metrics.checks): a wrong input would be denoised into nonsense silently."""
+    from hvg.metrics.checks import check_images  # here: hvg.metrics imports hvg.models
+
+    config = model.config
+    return check_images(noisy, "noisy images", config["channels"], config["image_size"])
+
+
 class Denoiser(VAEGAN):
     """The VAE-GAN, trained to map corrupted images to clean ones."""
 
     @torch.no_grad()
     def denoise(self, noisy: torch.Tensor) -> torch.Tensor:
         """Corrupted images -> clean ones in [-1, 1], through the posterior mean (eval() first)."""
-        return self.reconstruct(noisy)
+        return self.reconstruct(checked(self, noisy))
 
 
 class DenoisingVAE(LatentModel):
@@ -56,7 +65,7 @@ class DenoisingVAE(LatentModel):
     @torch.no_grad()
     def denoise(self, noisy: torch.Tensor) -> torch.Tensor:
         """Corrupted images -> clean ones in [-1, 1], through the code (eval() first)."""
-        return self.decode(self.encode(noisy))
+        return self.decode(self.encode(checked(self, noisy)))
 
 
 class DenoisingAutoencoder(DenoisingVAE):
