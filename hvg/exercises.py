@@ -17,6 +17,7 @@ from hvg.latent import interpolate
 from hvg.losses import discriminator_loss, gaussian_nll, kl_normal
 from hvg.metrics.fid import frechet_distance
 from hvg.metrics.precision_recall import precision_recall
+from hvg.metrics.reconstruction import psnr
 from hvg.recipes.fusion import linear_ramp
 
 Finder = Callable[[Callable], str | None]
@@ -254,4 +255,29 @@ def check_precision(precision: Callable) -> str | None:
         return "each real sample is its own nearest neighbour: take the (k + 1)-th distance."
     if not math.isclose(answer, expected["precision"], abs_tol=1e-6):
         return f"it should be {expected['precision']:.4f} here, yours is {answer:.4f}."
+    return None
+
+
+@_check("PSNR")
+def check_psnr(psnr_fn: Callable) -> str | None:
+    """10 log10(peak^2 / MSE) per image with peak = the range 2 of [-1, 1], batch mean."""
+    generator = torch.Generator().manual_seed(0)
+    clean = torch.rand(6, 1, 28, 28, generator=generator) * 2 - 1
+    sigma = torch.linspace(0.05, 0.6, 6).view(6, 1, 1, 1)  # a different error per image
+    denoised = (clean + sigma * torch.randn(6, 1, 28, 28, generator=generator)).clamp(-1, 1)
+    expected = torch.tensor(psnr(denoised, clean), dtype=torch.float64)
+    answer = psnr_fn(denoised, clean)
+    if not isinstance(answer, torch.Tensor | float):
+        return f"it should return a number (a float or 0-d tensor), got {type(answer).__name__}."
+    answer = torch.as_tensor(answer, dtype=torch.float64)
+    if answer.numel() != 1:
+        return f"it should return one number (the batch mean), got shape {tuple(answer.shape)}."
+    gap = (answer - expected).item()
+    if abs(gap + 20 * math.log10(2)) < 0.01:
+        return "it is 6.02 dB low: the peak is the range of [-1, 1], 2, not 1."
+    if abs(gap) > 0.01:
+        mse = (denoised - clean).pow(2).mean()
+        if abs(answer.item() - 10 * math.log10(4 / mse.item())) < 0.01:
+            return "one MSE over the whole batch: compute the PSNR per image, then average."
+        return "compare with 10 * log10(2 ** 2 / mse), the MSE of each image over its pixels."
     return None

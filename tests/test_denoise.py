@@ -189,3 +189,4 @@ def test_denoisers_refuse_images_they_cannot_take() -> None:
         model.denoise(torch.zeros(2, 1, 32, 32))
     with pytest.raises(ValueError, match=r"outside \[-1, 1\].*look like \[0, 255\]"):
         model.denoise(torch.full((2, 1, 28, 28), 200.0))
+

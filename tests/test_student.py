@@ -1,5 +1,6 @@
 """Student notebooks lose their solutions and nothing else; answer checks tell right from wrong."""
 
+import math
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ from hvg.latent import interpolate
 from hvg.losses import discriminator_loss, gaussian_nll, kl_normal
 from hvg.metrics.fid import frechet_distance
 from hvg.metrics.precision_recall import precision_recall
+from hvg.metrics.reconstruction import psnr
 from hvg.models.vae import reparameterize
 from hvg.recipes.fusion import linear_ramp
 from hvg.student import (
@@ -162,6 +164,10 @@ CHECKS = [
     (exercises.check_precision, lambda r, f, k: precision_recall(r, f, k)["precision"], [
         (lambda r, f, k: precision_recall(r, f, k)["recall"], "that is recall"),
         (wrong_precision_with_self, "its own nearest neighbour"),
+    ]),
+    (exercises.check_psnr, psnr, [
+        (lambda d, c: psnr(d, c) - 20 * math.log10(2), "2, not 1"),
+        (lambda d, c: 10 * torch.log10(4 / (d - c).pow(2).mean()), "per image"),
     ]),
 ]  # fmt: skip
 
