@@ -18,6 +18,7 @@ from hvg.train import History
 
 # How each shipped checkpoint was trained: `train_model`'s settings, which the commands in
 # checkpoints/README.md spell out (the tests check each file's recorded command against them).
+# A file is named after its model, or after a variant of it, whose entry names the model.
 SHIPPED: dict[str, dict[str, Any]] = {
     "vae": {"steps": 10_000},
     "dcgan": {"steps": 8_000},
@@ -27,21 +28,32 @@ SHIPPED: dict[str, dict[str, Any]] = {
         "batch_size": 64,
         "options": {"generator": "non-saturating", "gamma": 1e-3, "beta": 10.0},
     },
+    "denoiser": {"steps": 4_000, "batch_size": 64, "options": {"generator": "non-saturating"}},
+    "denoiser-pixel": {
+        "model": "denoiser",
+        "steps": 4_000,
+        "batch_size": 64,
+        "options": {"generator": "non-saturating", "recon": "pixel"},
+    },
+    "denoiser-vae": {"steps": 4_000, "batch_size": 64},
+    "denoiser-ae": {"steps": 4_000, "batch_size": 64},
 }
 
 
 def load_pretrained(
     name: str, dataset: str = "mnist", directory: Path = CHECKPOINT_DIR
 ) -> tuple[nn.Module, History]:
-    """The shipped checkpoint of `name` if present; else a fresh one, trained here and now."""
+    """The shipped checkpoint `name` (a model, or a variant in SHIPPED) if present; else a
+    fresh one, trained here and now with the same settings (fewer steps in quick mode)."""
     path = pretrained_path(name, dataset, directory)
+    settings = {**SHIPPED.get(name, {"steps": 10_000})}
+    model = settings.pop("model", name)
     if path.exists():
         print(f"Loaded the shipped checkpoint {path.parent.name}/{path.name}.")
-        return load_model(path, expect=name), load_history(path)
-    settings = {**SHIPPED.get(name, {"steps": 10_000})}
+        return load_model(path, expect=model), load_history(path)
     settings["steps"] = pick(full=settings["steps"], quick=200)
     print(
         f"No shipped checkpoint at {path}: training {name} on {dataset} for "
         f"{settings['steps']} steps."
     )
-    return train_model(name, dataset, **settings)
+    return train_model(model, dataset, **settings)

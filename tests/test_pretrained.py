@@ -35,7 +35,9 @@ def test_each_shipped_checkpoint_was_trained_as_the_fallback_would_train_it(name
     """The command in a shipped file, read by the CLI's own parser, asks for SHIPPED[name]."""
     command = read_metadata(pretrained_path(name))["command"]
     argv = shlex.split(command)
-    assert argv[:3] == ["python", "-m", "hvg"] and argv[3:5] == ["train", name]
+    settings = dict(SHIPPED[name])
+    model = settings.pop("model", name)
+    assert argv[:3] == ["python", "-m", "hvg"] and argv[3:5] == ["train", model]
     recorded = training_settings(parser().parse_args(argv[3:]))
-    defaults = training_settings(parser().parse_args(["train", name, "--out", "x"]))
-    assert recorded == {**defaults, **SHIPPED[name]}
+    defaults = training_settings(parser().parse_args(["train", model, "--out", "x"]))
+    assert recorded == {**defaults, **settings}
