@@ -9,12 +9,14 @@ each learned denoiser, scored on the test set by PSNR, SSIM, MSE (hvg.metrics) a
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
+from tqdm.auto import tqdm
 
 from hvg.data import load_dataset
 from hvg.filters import FILTERS, apply_filter, tune
@@ -61,23 +63,38 @@ def sweep(
     levels: Iterable[float] = LEVELS,
     filters: Iterable[str] = FILTERS,
     seed: int = 0,
+    progress: bool = False,
 ) -> list[dict[str, object]]:
     """One row per (kind, level, method): the noisy input itself, each filter at its tuned
-    parameter, each model; noise drawn from `seed` (validation) and `seed + 1` (test)."""
+    parameter, each model; noise drawn from `seed` (validation) and `seed + 1` (test).
+    `progress` shows a bar over the (kind, level) pairs."""
     rows: list[dict[str, object]] = []
-    for kind in kinds:
-        for level in levels:
-            noisy_val = corrupt(val, kind, level, torch.Generator().manual_seed(seed))
-            noisy = corrupt(test, kind, level, torch.Generator().manual_seed(seed + 1))
-            where = {"kind": kind, "level": level}
-            rows.append({**where, "method": "noisy input", **score(noisy, test)})
-            for name in filters:
-                best, _ = tune(name, noisy_val, val)
-                out = apply_filter(name, noisy, best)
-                rows.append({**where, "method": name, "parameter": best, **score(out, test)})
-            for name, denoise in models.items():
-                rows.append({**where, "method": name, **score(_batched(denoise, noisy), test)})
+    pairs = list(itertools.product(kinds, levels))
+    for kind, level in tqdm(pairs, desc="sweep", disable=not progress):
+        noisy_val = corrupt(val, kind, level, torch.Generator().manual_seed(seed))
+        noisy = corrupt(test, kind, level, torch.Generator().manual_seed(seed + 1))
+        where = {"kind": kind, "level": level}
+        rows.append({**where, "method": "noisy input", **score(noisy, test)})
+        for name in filters:
+            best, _ = tune(name, noisy_val, val)
+            out = apply_filter(name, noisy, best)
+            rows.append({**where, "method": name, "parameter": best, **score(out, test)})
+        for name, denoise in models.items():
+            rows.append({**where, "method": name, **score(_batched(denoise, noisy), test)})
     return rows
+
+
+def sweep_table(rows: list[dict[str, object]], kind: str, score: str = "psnr") -> str:
+    """A sweep's `score` for one noise kind as a Markdown table: a line per level, a column
+    per method."""
+    mine = [r for r in rows if r["kind"] == kind]
+    methods = list(dict.fromkeys(r["method"] for r in mine))
+    fmt = "{:.2f}" if score == "psnr" else "{:.3f}"
+    lines = [f"| {kind} level | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
+    for level in dict.fromkeys(r["level"] for r in mine):
+        cells = {r["method"]: fmt.format(r[score]) for r in mine if r["level"] == level}
+        lines.append(f"| {level} | " + " | ".join(cells[m] for m in methods) + " |")
+    return "\n".join(lines)
 
 
 def tuned_parameters(rows: list[dict[str, object]]) -> dict[tuple[str, str, float], float]:

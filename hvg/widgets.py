@@ -394,20 +394,21 @@ class DenoiseExplorer(widgets.VBox):
 
     def redraw(self, change: dict | None = None) -> None:
         row = self.row()
-        clean, results = row[:1], row[1:]
-        scores = {
-            "PSNR": ["", *(f"{psnr(r[None], clean):.1f} dB" for r in results)],
-            "SSIM": ["", *(f"{ssim(r[None], clean):.2f}" for r in results)],
-        }
-        self.caption.value = _table(["clean", "noisy input", *self.methods], scores)
+        names = ["clean", "noisy input", *self.methods]
+        labels = [""] + [
+            f"{psnr(out[None], row[:1]):.1f} dB<br>SSIM {ssim(out[None], row[:1]):.2f}"
+            for out in row[1:]
+        ]
+        width = (self.images.shape[-1] + 2) * self.scale  # one tile of png_bytes' grid
+        self.caption.value = _captions(names, labels, width)
         self.image.value = png_bytes(row, nrow=len(row), scale=self.scale)
 
 
-def _table(columns: list[str], rows: dict[str, list[str]]) -> str:
-    """An HTML table: one column per name, one row per label."""
-    head = "".join(f"<th>{c}</th>" for c in columns)
-    body = "".join(
-        f"<tr><th>{label}</th>" + "".join(f"<td>{v}</td>" for v in values) + "</tr>"
-        for label, values in rows.items()
+def _captions(names: list[str], labels: list[str], width: int) -> str:
+    """One HTML cell per tile of an image row, `width` pixels each: a name, then a label."""
+    style = f"width:{width}px;padding:0;text-align:center;vertical-align:top;font-size:90%"
+    cells = "".join(
+        f"<td style='{style}'><b>{n}</b><br>{label}</td>"
+        for n, label in zip(names, labels, strict=True)
     )
-    return f"<table><tr><td></td>{head}</tr>{body}</table>"
+    return f"<table style='border-collapse:collapse;table-layout:fixed'><tr>{cells}</tr></table>"
