@@ -14,8 +14,11 @@ the same noisy image twice and a resumed run draws the same noise as an uninterr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from hvg.distributed import parallel
 from hvg.losses import kl_normal
@@ -24,6 +27,8 @@ from hvg.models.denoiser import Denoiser, DenoisingAutoencoder, DenoisingVAE
 from hvg.noise import training_noise
 from hvg.recipes.vaegan import vaegan_recipe
 from hvg.train import Recipe, StepFn
+
+Losses = Callable[[nn.Module, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
 
 
 def denoiser_recipe(model: Denoiser, lr: float = 3e-4, **options: object) -> Recipe:
@@ -39,7 +44,7 @@ def bernoulli_nll_images(output: torch.Tensor, target: torch.Tensor) -> torch.Te
     return nll.flatten(1).sum(dim=1).mean()
 
 
-def _step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, losses_of) -> StepFn:
+def _step(model: nn.Module, optimizer: torch.optim.Optimizer, losses_of: Losses) -> StepFn:
     """One Adam step on `losses_of(noisy, clean)["loss"]`, noise drawn for this batch."""
     net = parallel(model)
 
@@ -55,8 +60,10 @@ def _step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, losses_of) -
     return step
 
 
-def _vae_losses(beta: float):
-    def losses(net: torch.nn.Module, noisy: torch.Tensor, clean: torch.Tensor) -> dict:
+def _vae_losses(beta: float) -> Losses:
+    """The negative ELBO (Bernoulli likelihood of the clean image, beta-weighted KL)."""
+
+    def losses(net: nn.Module, noisy: torch.Tensor, clean: torch.Tensor) -> dict:
         output, mu, logvar = net(noisy)
         recon, kl = bernoulli_nll_images(output, clean), kl_normal(mu, logvar).mean()
         return {"loss": recon + beta * kl, "recon": recon, "kl": kl}
@@ -64,7 +71,8 @@ def _vae_losses(beta: float):
     return losses
 
 
-def _ae_losses(net: torch.nn.Module, noisy: torch.Tensor, clean: torch.Tensor) -> dict:
+def _ae_losses(net: nn.Module, noisy: torch.Tensor, clean: torch.Tensor) -> dict:
+    """The mean squared pixel error against the clean image."""
     mse = (net(noisy) - clean).pow(2).mean()
     return {"loss": mse, "mse": mse}
 
