@@ -25,7 +25,7 @@ from hvg.checkpoints import (
     save_model,
 )
 from hvg.data import DATASETS, DatasetUnavailableError
-from hvg.denoising import read_npz
+from hvg.denoising import denoise_batched, read_npz
 from hvg.plots import to_uint8
 from hvg.recipes import RECIPES, train_model
 from hvg.train import NonFiniteLossError
@@ -106,6 +106,15 @@ def recipe_options(args: argparse.Namespace) -> dict[str, object]:
     return given
 
 
+def write_npz(images: torch.Tensor, path: str | Path) -> Path:
+    """Save [-1, 1] images as the CLI's files hold them: uint8 (N, C, H, W) under `images`
+    (what `hvg.denoising.read_npz` reads back)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, images=to_uint8(images).transpose(0, 3, 1, 2))
+    return out
+
+
 def sample(args: argparse.Namespace) -> None:
     """Draw images from a checkpoint's prior and save them as uint8 (N, C, H, W) in an npz."""
     if args.n < 1:
@@ -113,9 +122,7 @@ def sample(args: argparse.Namespace) -> None:
     model = load_model(args.checkpoint)
     generator = torch.Generator().manual_seed(args.seed)
     images = model.sample(args.n, generator=generator)
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, images=to_uint8(images).transpose(0, 3, 1, 2))
+    out = write_npz(images, args.output)
     print(f"wrote {args.n} images of shape {tuple(images.shape[1:])} to {out}")
 
 
@@ -128,11 +135,8 @@ def denoise(args: argparse.Namespace) -> None:
             "(checkpoints/denoiser-mnist.safetensors, or `python -m hvg train denoiser`)"
         )
     noisy = read_npz(args.input, model.config["channels"], model.config["image_size"])
-    clean = torch.cat([model.denoise(batch) for batch in noisy.split(1000)])
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, images=to_uint8(clean).transpose(0, 3, 1, 2))
-    print(f"wrote {len(clean)} denoised images to {out}")
+    clean = denoise_batched(model.denoise, noisy)
+    print(f"wrote {len(clean)} denoised images to {write_npz(clean, args.output)}")
 
 
 def export(args: argparse.Namespace) -> None:

@@ -50,7 +50,8 @@ def score(denoised: torch.Tensor, clean: torch.Tensor) -> dict[str, float]:
     }
 
 
-def _batched(denoise: Denoise, noisy: torch.Tensor, size: int = 1000) -> torch.Tensor:
+def denoise_batched(denoise: Denoise, noisy: torch.Tensor, size: int = 1000) -> torch.Tensor:
+    """`denoise` applied `size` images at a time, without gradients: bounded memory."""
     with torch.no_grad():
         return torch.cat([denoise(chunk) for chunk in noisy.split(size)])
 
@@ -80,7 +81,7 @@ def sweep(
             out = apply_filter(name, noisy, best)
             rows.append({**where, "method": name, "parameter": best, **score(out, test)})
         for name, denoise in models.items():
-            rows.append({**where, "method": name, **score(_batched(denoise, noisy), test)})
+            rows.append({**where, "method": name, **score(denoise_batched(denoise, noisy), test)})
     return rows
 
 
