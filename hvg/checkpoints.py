@@ -12,8 +12,6 @@ Files are written to a temporary name and renamed: a crash never leaves a half-w
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
@@ -21,6 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 from torch import nn
 
+from hvg.files import atomic_write
 from hvg.models import MODELS, build_model
 from hvg.models.base import device_of
 
@@ -86,7 +85,6 @@ def save_model(
     `rng_states` holds every process's `rng_state`, in rank order; it defaults to this one's.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     metadata = {
         "hvg_model": model_name(model),
@@ -104,15 +102,8 @@ def save_model(
             tensors.update({_rng_key(rank, kind): value for kind, value in state.items()})
         metadata["step"] = str(step)
         metadata["world_size"] = str(len(states))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_write(path) as tmp:
         save_file(tensors, tmp, metadata=metadata)
-        os.chmod(tmp, 0o644)  # the temp file is private; a checkpoint is meant to be shared
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 

@@ -12,7 +12,6 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from hvg import distributed
@@ -25,8 +24,8 @@ from hvg.checkpoints import (
     save_model,
 )
 from hvg.data import DATASETS, DatasetUnavailableError
-from hvg.denoising import denoise_batched, read_npz
-from hvg.plots import to_uint8
+from hvg.denoising import denoise_batched
+from hvg.files import read_npz, write_npz
 from hvg.recipes import RECIPES, train_model
 from hvg.train import NonFiniteLossError
 
@@ -104,15 +103,6 @@ def recipe_options(args: argparse.Namespace) -> dict[str, object]:
             raise ValueError(f"{flag} applies to {', '.join(models)} only, not {args.model}")
         given[option] = not value if dest == "d_skips_recon" else value
     return given
-
-
-def write_npz(images: torch.Tensor, path: str | Path) -> Path:
-    """Save [-1, 1] images as the CLI's files hold them: uint8 (N, C, H, W) under `images`
-    (what `hvg.denoising.read_npz` reads back)."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, images=to_uint8(images).transpose(0, 3, 1, 2))
-    return out
 
 
 def sample(args: argparse.Namespace) -> None:

@@ -1,4 +1,4 @@
-"""Run-wide settings: quick mode (HVG_QUICK) and seeding."""
+"""Run-wide settings: quick mode (HVG_QUICK), offline mode (HVG_OFFLINE) and seeding."""
 
 from __future__ import annotations
 
@@ -15,17 +15,29 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
-def quick_mode() -> bool:
-    """True when HVG_QUICK asks for the short CI-sized run (fewer steps, fewer samples)."""
-    value = os.environ.get("HVG_QUICK", "").strip().lower()
+def env_flag(name: str) -> bool:
+    """The on/off environment variable `name` (1/true/yes/on, or 0/false/no/off or unset);
+    any other value is an error, so that a typo never silently means "off"."""
+    value = os.environ.get(name, "").strip().lower()
     if value in _TRUE:
         return True
     if value in _FALSE:
         return False
     raise ValueError(
-        f"HVG_QUICK={os.environ['HVG_QUICK']!r} is not understood: "
-        "set HVG_QUICK=1 for quick mode, or unset it (or HVG_QUICK=0) for full mode."
+        f"{name}={os.environ[name]!r} is not understood: set {name}=1 to turn it on, or "
+        f"unset it (or {name}=0) to turn it off."
     )
+
+
+def quick_mode() -> bool:
+    """True when HVG_QUICK asks for the short CI-sized run (fewer steps, fewer samples);
+    unset (or HVG_QUICK=0) is the full course."""
+    return env_flag("HVG_QUICK")
+
+
+def offline() -> bool:
+    """True when HVG_OFFLINE forbids downloads (data sets, the standard Inception weights)."""
+    return env_flag("HVG_OFFLINE")
 
 
 def pick(full: T, quick: T) -> T:

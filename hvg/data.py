@@ -26,6 +26,9 @@ from torch.utils.data import DataLoader, Dataset, Sampler, Subset, TensorDataset
 from torchvision import datasets, transforms
 from torchvision.datasets.utils import check_integrity, extract_archive
 
+from hvg.config import offline
+from hvg.files import atomic_write
+
 
 @dataclass(frozen=True)
 class DatasetSpec:
@@ -114,11 +117,6 @@ def data_root() -> Path:
     return Path.home() / ".cache" / "hvg"
 
 
-def _offline() -> bool:
-    """True when HVG_OFFLINE forbids downloads."""
-    return os.environ.get("HVG_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 def _check_args(name: str, split: str, image_size: int | None) -> tuple[str, DatasetSpec]:
     """The registry name and spec of a request, or a ValueError naming the problem and the fix."""
     key = str(name).strip().lower()
@@ -156,23 +154,16 @@ def _unavailable(name: str, root: Path, reason: str) -> DatasetUnavailableError:
 def _gunzip(names: list[str], sources: list[Path], raw: Path) -> None:
     """Decompress each missing raw/<name> from a <name>.gz found in `sources`.
 
-    Each file is written under a temporary name and renamed, so an interrupted run never
-    leaves a half-written file for the next one to trust.
+    Each file is written atomically (hvg.files), so an interrupted run never leaves a
+    half-written file for the next one to trust.
     """
     for name in names:
         target = raw / name
         found = [gz for gz in (s / f"{name}.gz" for s in sources) if gz.is_file()]
         if target.exists() or not found:
             continue
-        raw.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=raw, prefix=f".{name}.")
-        try:
-            with os.fdopen(fd, "wb") as out, gzip.open(found[0], "rb") as src:
-                shutil.copyfileobj(src, out)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        with atomic_write(target) as tmp, open(tmp, "wb") as out, gzip.open(found[0]) as src:
+            shutil.copyfileobj(src, out)
 
 
 def _unpack(archive: Path, folder: Path) -> None:
@@ -302,10 +293,10 @@ def _torchvision(
         raise _unavailable(name, root, f"its files are present but {err}") from None
     except (RuntimeError, OSError):
         pass  # not on disk, or not all of it: download below if allowed
-    if not download or _offline():
+    if not download or offline():
         why = (
             f"downloads are off (HVG_OFFLINE={os.environ['HVG_OFFLINE']})"
-            if _offline()
+            if offline()
             else "download=False"
         )
         raise _unavailable(name, root, f"its files are not on disk and {why}") from None

@@ -3,7 +3,7 @@
 `sweep` is what bench/denoise_sweep.py and notebook 06 report: for each noise kind and level,
 each classic filter tuned on a validation split (the last images of MNIST's training set) and
 each learned denoiser, scored on the test set by PSNR, SSIM, MSE (hvg.metrics) and sharpness.
-`read_npz` and `read_picture` turn a user's files into the course's images, or say why not.
+`read_picture` turns a learner's picture into a digit, or says why not (npz files: hvg.files).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -122,39 +121,6 @@ def filter_method(name: str, parameters: dict[tuple[str, str, float], float]) ->
 def model_method(model: torch.nn.Module) -> Method:
     """A learned denoiser: one model for every kind and level."""
     return lambda noisy, kind, level: model.denoise(noisy)  # type: ignore[operator]
-
-
-def from_uint8(images: np.ndarray, channels: int, size: int, what: str) -> torch.Tensor:
-    """uint8 (N, C, H, W) -> the course's float images in [-1, 1], checked against a model's
-    channels and side; anything else raises a ValueError that names the fix."""
-    if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
-        kind = getattr(images, "dtype", type(images).__name__)
-        raise ValueError(
-            f"{what} must be uint8 (0-255), got {kind}: for floats x in [0, 1] save "
-            "(x * 255).round().astype(numpy.uint8)"
-        )
-    if images.ndim != 4 or images.shape[1:] != (channels, size, size):
-        raise ValueError(
-            f"{what} has shape {images.shape}; this model takes (N, {channels}, {size}, {size}) "
-            f"images (N images, {channels} channel(s), {size}x{size} pixels)"
-        )
-    return torch.from_numpy(images).float() / 127.5 - 1
-
-
-def read_npz(path: str | Path, channels: int, size: int) -> torch.Tensor:
-    """The `images` array of an npz file as the course's images (see `from_uint8`)."""
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (OSError, EOFError, ValueError) as err:  # missing, or not numpy's format
-        raise ValueError(f"cannot read {path} as an npz file: {err}") from err
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path} holds one bare array: save it with numpy.savez(path, images=x)")
-    with archive:
-        if "images" not in archive:
-            keys = ", ".join(archive.files) or "none"
-            raise ValueError(f"{path} has no array named 'images' (its keys: {keys})")
-        images = archive["images"]
-    return from_uint8(images, channels, size, f"'images' in {path}")
 
 
 def read_picture(data: bytes, size: int = 28) -> torch.Tensor:

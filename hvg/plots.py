@@ -13,13 +13,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 from torchvision.utils import make_grid
 
-
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """Images in [-1, 1], (B, C, H, W) -> uint8 array (B, H, W, C)."""
-    if images.dim() != 4:
-        raise ValueError(f"expected a batch (B, C, H, W), got shape {tuple(images.shape)}")
-    x = ((images.detach().cpu().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return x.permute(0, 2, 3, 1).numpy()
+from hvg.files import to_uint8
 
 
 def grid(images: torch.Tensor, nrow: int = 8) -> np.ndarray:

@@ -9,7 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from hvg.denoising import from_uint8, read_npz, read_picture, score, splits, sweep
+from hvg.denoising import read_picture, score, splits, sweep
+from hvg.files import from_uint8, read_npz
 from hvg.filters import GRIDS, apply_filter, tune
 from hvg.metrics import psnr
 from hvg.models import Denoiser, DenoisingAutoencoder, DenoisingVAE

@@ -19,8 +19,8 @@ grayscale images are replicated to 3 channels and resized to 299x299 with Tensor
 bilinear resize, as the original FID code does (hvg.metrics.inception says why).
 """
 
+from hvg.checks import MetricInputError, check_images
 from hvg.metrics.cache import cache_dir, cached_embedding, real_images
-from hvg.metrics.checks import MetricInputError, check_images
 from hvg.metrics.discriminator import discriminate, discriminator_scores
 from hvg.metrics.domain import Domain, load_domain
 from hvg.metrics.evaluate import evaluate, load_extractor

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -24,8 +23,9 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import safe_open, save_file
 
+from hvg.checks import MetricInputError
 from hvg.data import load_dataset
-from hvg.metrics.checks import MetricInputError
+from hvg.files import atomic_write
 from hvg.metrics.extractor import Embedding, Extractor, embed
 
 FORMAT = "1"
@@ -87,19 +87,12 @@ def _read(path: Path, metadata: dict[str, str], n: int, dim: int) -> Embedding |
 
 def _write(path: Path, embedding: Embedding, metadata: dict[str, str]) -> None:
     """Save atomically: a crash never leaves a half-written file to be trusted later."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     features, logits = embedding
     tensors = {"features": features.contiguous()}
     if logits is not None:
         tensors["logits"] = logits.contiguous()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_write(path) as tmp:
         save_file(tensors, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def cached_embedding(

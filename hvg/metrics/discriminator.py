@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torchmetrics.functional.classification import binary_accuracy, binary_f1_score
 
-from hvg.metrics.checks import MetricInputError, check_features, check_images
+from hvg.checks import MetricInputError, check_features, check_images
 from hvg.models.base import device_of
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from hvg.checks import MetricInputError, check_images
 from hvg.metrics.cache import cached_embedding, real_images
-from hvg.metrics.checks import MetricInputError, check_images
 from hvg.metrics.domain import load_domain
 from hvg.metrics.extractor import Embedding, Extractor, embed
 from hvg.metrics.fid import fid

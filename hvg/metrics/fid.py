@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 import torch
 
-from hvg.metrics.checks import check_pair
+from hvg.checks import check_pair
 
 
 def feature_statistics(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

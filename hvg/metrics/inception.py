@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hvg.data import _offline
+from hvg.config import offline
 from hvg.metrics.extractor import Embedding, Extractor
 
 SIZE = 299
@@ -64,7 +64,7 @@ def fetch_standard_weights(timeout: float = 10.0) -> tuple[Path | None, str]:
     path = standard_weights_path()
     if path.is_file():
         return path, ""
-    if _offline():
+    if offline():
         return None, f"they are not at {path} and HVG_OFFLINE forbids the download"
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout)  # urllib, inside torch.hub, has no timeout of its own

@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from hvg.metrics.checks import MetricInputError, check_features
+from hvg.checks import MetricInputError, check_features
 
 
 def inception_score(logits: torch.Tensor, splits: int = 10) -> tuple[float, float]:

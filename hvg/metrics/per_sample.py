@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from hvg.metrics.checks import MetricInputError, check_pair
+from hvg.checks import MetricInputError, check_pair
 from hvg.metrics.precision_recall import knn_radii
 
 

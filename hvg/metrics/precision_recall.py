@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from hvg.metrics.checks import MetricInputError, check_pair
+from hvg.checks import MetricInputError, check_pair
 
 
 def knn_radii(features: torch.Tensor, k: int = 3, chunk: int = 1024) -> torch.Tensor:

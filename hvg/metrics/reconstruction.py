@@ -15,7 +15,7 @@ from torchmetrics.functional.image import (
     structural_similarity_index_measure,
 )
 
-from hvg.metrics.checks import MetricInputError, check_images
+from hvg.checks import MetricInputError, check_images
 
 DATA_RANGE = (-1.0, 1.0)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import torch
 
+from hvg.checks import check_images
 from hvg.models.base import LatentModel
 from hvg.models.vae import reparameterize
 from hvg.models.vaegan import VAEGAN, Decoder, Encoder, check_width
@@ -23,9 +24,7 @@ from hvg.models.vaegan import VAEGAN, Decoder, Encoder, check_width
 
 def checked(model: LatentModel, noisy: torch.Tensor) -> torch.Tensor:
     """`noisy` if it is a batch of [-1, 1] images of the model's channels and size, else a
-    clear error (hvg.metrics.checks): a wrong input would be denoised into nonsense silently."""
-    from hvg.metrics.checks import check_images  # here: hvg.metrics imports hvg.models
-
+    clear error (hvg.checks): a wrong input would be denoised into nonsense silently."""
     config = model.config
     return check_images(noisy, "noisy images", config["channels"], config["image_size"])
 

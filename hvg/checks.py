@@ -1,4 +1,6 @@
-"""Input checks for every metric: refuse data that would give a wrong number, and say the fix.
+"""Input checks for images and features: refuse data that would give a wrong number, say the fix.
+
+A leaf module (torch alone): the metrics and the denoisers both check their inputs with it.
 
 The course's images are float tensors (B, C, H, W) in [-1, 1] with C = 1 or 3. A metric fed
 uint8 or [0, 255] images, channels-last arrays or NaNs returns a number all the same, and a
