@@ -1,7 +1,7 @@
 """The fusion study: VAE, DCGAN, the Larsen VAE-GAN and the three fusion strategies, each
 trained with the same budget from several seeds, scored on quality and diversity.
 
-Every run is `train_model(name, ...)` (what `python -m hvg train NAME` runs) with the same
+Every run is `hvg.run.train_model(name, ...)` (what `python -m hvg train NAME` runs) with the same
 data set, steps, batch size and seed list; the hybrids share the shipped VAE-GAN's options,
 and progressive fusion's hand-over is scaled to the budget (VAE alone for the first 10 % of
 the steps, the VAE-GAN's objective ramping in over the next 40 %). Each trained model is
@@ -30,8 +30,9 @@ import torch
 
 from hvg.metrics import evaluate
 from hvg.pretrained import SHIPPED
-from hvg.recipes import train_model
 from hvg.recipes.fusion import schedule_for
+from hvg.run import train_model
+from hvg.train import TrainConfig
 
 MODELS = ["vae", "dcgan", "vaegan", "fusion-early", "fusion-late", "fusion-progressive"]
 HYBRIDS = {"vaegan", "fusion-early", "fusion-late", "fusion-progressive"}
@@ -50,10 +51,11 @@ def options(name: str, steps: int) -> dict:
 
 def run(name: str, seed: int, opts: argparse.Namespace) -> dict:
     """Train one model from one seed and score its samples."""
-    model, history = train_model(
-        name, dataset=opts.dataset, steps=opts.steps, seed=seed, batch_size=opts.batch_size,
+    config = TrainConfig(
+        dataset=opts.dataset, steps=opts.steps, seed=seed, batch_size=opts.batch_size,
         options=options(name, opts.steps), progress=False,
     )  # fmt: skip
+    model, history = train_model(name, config)
     scores = evaluate(model, opts.dataset, n=opts.n, features=opts.features, progress=False)
     return {
         "model": name,

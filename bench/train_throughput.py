@@ -27,9 +27,10 @@ from torch import nn
 
 from hvg.data import get_dataloader
 from hvg.models import DCGAN, VAE
+from hvg.recipes.base import Recipe
 from hvg.recipes.dcgan import dcgan_recipe, dcgan_step
 from hvg.recipes.vae import vae_recipe, vae_step
-from hvg.train import Recipe, fit
+from hvg.train import TrainConfig, fit
 
 VARIANTS = ("engine", "channels_last", "foreach_adam", "fused_adam", "compile")
 CHECK_STEPS = 10  # the seeded run that checks bit-identity and times compilation
@@ -66,7 +67,7 @@ def check(recipes: dict[str, Recipe], loader) -> tuple[dict[str, bool], dict[str
     for variant, recipe in recipes.items():
         torch.manual_seed(1)
         start = time.perf_counter()
-        fit(recipe, loader, CHECK_STEPS, progress=False)
+        fit(recipe, loader, TrainConfig(steps=CHECK_STEPS, progress=False))
         seconds[variant] = time.perf_counter() - start
         weights[variant] = recipe.model.state_dict()
     same = {
@@ -93,7 +94,7 @@ def timed(
 
 def engine(recipe: Recipe, loader) -> Callable[[int], None]:
     """Steps through hvg.train.fit (no checkpoint, no progress bar)."""
-    return lambda steps: fit(recipe, loader, steps, progress=False) and None
+    return lambda steps: fit(recipe, loader, TrainConfig(steps=steps, progress=False)) and None
 
 
 def plain_dcgan(model: DCGAN, loader) -> Callable[[int], None]:

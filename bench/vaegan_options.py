@@ -1,8 +1,8 @@
 """VAE-GAN options, each trained the same way and measured: from the paper's settings to the
 shipped ones, one change at a time.
 
-Every run trains `train_model("vaegan", ...)` (what `python -m hvg train vaegan` runs) for the
-same steps, batch and seed, then scores prior samples (domain FID, precision, recall) and the
+Every run trains `hvg.run.train_model("vaegan", ...)` (what `python -m hvg train vaegan` runs) for
+the same steps, batch and seed, then scores prior samples (domain FID, precision, recall) and the
 reconstructions of held-out digits (domain FID, pixel MSE, sharpness) on --n test images.
 
 Run: python bench/vaegan_options.py [--steps 3000] [--n 2000] [--out bench/vaegan_options.json]
@@ -19,7 +19,8 @@ import torch
 from hvg.data import load_dataset
 from hvg.metrics import evaluate, mse, sharpness
 from hvg.pretrained import SHIPPED
-from hvg.recipes import train_model
+from hvg.run import train_model
+from hvg.train import TrainConfig
 
 SHIPPED_OPTIONS = SHIPPED["vaegan"]["options"]
 RUNS = [  # (label, recipe options): the paper first, then one change at a time
@@ -35,7 +36,8 @@ RUNS = [  # (label, recipe options): the paper first, then one change at a time
 def measure(options: dict, steps: int, n: int) -> dict:
     """Train one VAE-GAN with `options` and score its samples and reconstructions."""
     batch_size = SHIPPED["vaegan"]["batch_size"]
-    model, history = train_model("vaegan", steps=steps, batch_size=batch_size, options=options)
+    config = TrainConfig(steps=steps, batch_size=batch_size, options=options)
+    model, history = train_model("vaegan", config)
     real = load_dataset("mnist", "test").tensors[0][:n]
     with torch.no_grad():
         recon = torch.cat([model.reconstruct(b) for b in real.split(500)])

@@ -20,8 +20,8 @@ from safetensors.torch import load_file, safe_open, save_file
 from torch import nn
 
 from hvg.files import atomic_write
-from hvg.models import MODELS, build_model
 from hvg.models.base import device_of
+from hvg.registry import REGISTRY, build_model, model_name
 
 CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
 OPTIM, RNG = "__optim__.", "__rng__"
@@ -29,14 +29,6 @@ OPTIM, RNG = "__optim__.", "__rng__"
 
 class CheckpointError(RuntimeError):
     """A checkpoint file is missing, unreadable, or does not fit the model it claims to hold."""
-
-
-def model_name(model: nn.Module) -> str:
-    """The registry name of a model instance."""
-    for name, cls in MODELS.items():
-        if type(model) is cls:
-            return name
-    raise ValueError(f"{type(model).__name__} is not a registered model: add it to hvg.models")
 
 
 def _optimizer_tensors(name: str, optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:
@@ -142,7 +134,7 @@ def load_model(path: str | Path, expect: str | None = None) -> nn.Module:
     name = metadata["hvg_model"]
     if expect is not None and name != expect:
         raise CheckpointError(f"{path} holds a {name!r} model, not the {expect!r} asked for")
-    if name not in MODELS:
+    if name not in REGISTRY:
         raise CheckpointError(f"{path} holds an unknown model {name!r}: is hvg up to date?")
     model = build_model(name, **json.loads(metadata["config"]))
     _load_weights(path, model, load_file(str(path)))

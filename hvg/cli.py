@@ -8,26 +8,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import sys
+import typing
 from pathlib import Path
 
 import torch
 
 from hvg import distributed
-from hvg.checkpoints import (
-    CheckpointError,
-    load_history,
-    load_model,
-    model_name,
-    read_metadata,
-    save_model,
-)
+from hvg.checkpoints import CheckpointError, load_history, load_model, read_metadata, save_model
 from hvg.data import DATASETS, DatasetUnavailableError
 from hvg.denoising import denoise_batched
 from hvg.files import read_npz, write_npz
-from hvg.recipes import RECIPES, train_model
-from hvg.train import NonFiniteLossError
+from hvg.registry import REGISTRY, entry, model_name
+from hvg.run import train_model
+from hvg.train import NonFiniteLossError, TrainConfig
 
 
 def launch_command() -> str:
@@ -41,30 +37,41 @@ def launch_command() -> str:
     return f"torchrun {nodes}--nproc_per_node {per_node} -m hvg {args}"
 
 
+def given(args: argparse.Namespace, kind: str) -> dict[str, object]:
+    """The `kind` ("size" or "option") flags that were given, by the name the model or its
+    recipe takes (the flags default to absent, so the model's own defaults hold)."""
+    prefix = f"{kind}."
+    return {k.removeprefix(prefix): v for k, v in vars(args).items() if k.startswith(prefix)}
+
+
 def training_settings(args: argparse.Namespace) -> dict[str, object]:
-    """What `train` asks of `train_model`, besides where to write: the model's sizes, the
-    recipe's options and the run's length, as keyword arguments (given flags only)."""
-    sizes = {size: getattr(args, size) for size in SIZES if getattr(args, size) is not None}
-    given = {
-        "steps": args.steps, "seed": args.seed, "batch_size": args.batch_size, "lr": args.lr,
-        "image_size": args.image_size, "limit": args.limit, "sizes": sizes or None,
-        "options": recipe_options(args) or None,
+    """What `train` asks of `TrainConfig`, besides where to write: the run's length and data,
+    the model's sizes and the recipe's options (given flags only); an option the model's
+    recipe does not take is refused."""
+    options = given(args, "option")
+    for name in options:
+        if name not in entry(args.model).defaults():
+            models = [m for m, e in REGISTRY.items() if name in e.defaults()]
+            flag = flag_of(next(f for f in option_fields() if f.name == name))
+            raise ValueError(f"{flag} applies to {', '.join(models)} only, not {args.model}")
+    settings = {
+        "steps": args.steps, "seed": args.seed, "batch_size": args.batch_size,
+        "image_size": args.image_size, "limit": args.limit, "sizes": given(args, "size"),
+        "options": options,
     }  # fmt: skip
-    return {k: v for k, v in given.items() if v is not None}
-
-
-SIZES = ("latent_dim", "width", "code_dim", "noise_dim")  # flags that size the model
+    return {k: v for k, v in settings.items() if v not in (None, {})}
 
 
 def train(args: argparse.Namespace) -> None:
     """Train a model into OUT/MODEL-DATASET.safetensors, resuming if that file exists."""
     checkpoint = Path(args.out) / f"{args.model}-{args.dataset}.safetensors"
-    _, history = train_model(
-        args.model, args.dataset, checkpoint=checkpoint, every=args.checkpoint_every,
+    config = TrainConfig(
+        dataset=args.dataset, checkpoint=checkpoint, every=args.checkpoint_every,
         sample_every=args.sample_every, sample_dir=beside(checkpoint, "samples"),
         keep_every=args.keep_every, keep_dir=beside(checkpoint, "steps"),
         command=launch_command(), **training_settings(args),
     )  # fmt: skip
+    _, history = train_model(args.model, config)
     if distributed.is_main():
         last = history[-1]
         final = ", ".join(f"{k} {v:.3g}" for k, v in last.items() if k not in ("step", "seconds"))
@@ -77,32 +84,72 @@ def beside(checkpoint: Path, what: str) -> Path:
     return checkpoint.with_name(f"{checkpoint.stem}-{what}")
 
 
-VAEGAN_FAMILY = ("vaegan", "fusion-early", "fusion-late", "fusion-progressive", "denoiser")
-RECIPE_FLAGS = {  # flag's dest -> (recipe option, the models whose recipe takes it)
-    "recon": ("recon", VAEGAN_FAMILY),
-    "gamma": ("gamma", VAEGAN_FAMILY),
-    "beta": ("beta", VAEGAN_FAMILY),
-    "generator_loss": ("generator", VAEGAN_FAMILY),
-    "margin": ("margin", VAEGAN_FAMILY),
-    "d_skips_recon": ("d_sees_recon", VAEGAN_FAMILY),
-    "optimizer": ("optimizer", VAEGAN_FAMILY),
-    "fusion_start": ("start", ("fusion-progressive",)),
-    "fusion_ramp": ("ramp", ("fusion-progressive",)),
+SIZE_HELP = {  # what each size means; the defaults come from the models' constructors
+    "latent_dim": "size of z",
+    "width": "channel width",
+    "code_dim": "size of the VAE's code",
+    "noise_dim": "size of the GAN noise",
+    "num_classes": "number of classes",
 }
 
 
-def recipe_options(args: argparse.Namespace) -> dict[str, object]:
-    """The recipe flags that were given, as recipe options; refused for models without them."""
-    given = {}
-    for dest, (option, models) in RECIPE_FLAGS.items():
-        value = getattr(args, dest)
-        if value in (None, False):
-            continue
-        if args.model not in models:
-            flag = "--" + dest.replace("_", "-")
-            raise ValueError(f"{flag} applies to {', '.join(models)} only, not {args.model}")
-        given[option] = not value if dest == "d_skips_recon" else value
-    return given
+def by_model(defaults: dict[str, object]) -> str:
+    """{model: default} as "vae 16; dcgan 100; ...": models with the same default together."""
+    groups: dict[str, list[str]] = {}
+    for model, default in defaults.items():
+        groups.setdefault("off" if default is None else str(default), []).append(model)
+    return "; ".join(f"{', '.join(models)} {value}" for value, models in groups.items())
+
+
+def option_fields() -> list[dataclasses.Field]:
+    """Every recipe option that is a flag (hvg.recipes.base.option), once per name."""
+    fields: dict[str, dataclasses.Field] = {}
+    for registered in REGISTRY.values():
+        for spec in dataclasses.fields(registered.options):
+            if "help" in spec.metadata:
+                fields.setdefault(spec.name, spec)
+    return list(fields.values())
+
+
+def flag_of(option: dataclasses.Field) -> str:
+    """The flag of a recipe option: the one it names, else --NAME."""
+    return option.metadata["flag"] or "--" + option.name.replace("_", "-")
+
+
+def add_model_flags(t: argparse.ArgumentParser) -> None:
+    """A flag for each size of any registered model and each option of any recipe, with each
+    model's default in its help; absent unless given, so the model's own defaults hold."""
+    g = t.add_argument_group("model sizes (default: the model's own)")
+    for size in dict.fromkeys(size for e in REGISTRY.values() for size in e.sizes()):
+        defaults = {m: e.sizes()[size] for m, e in REGISTRY.items() if size in e.sizes()}
+        g.add_argument(
+            "--" + size.replace("_", "-"), dest=f"size.{size}", type=int, metavar="N",
+            default=argparse.SUPPRESS, help=f"{SIZE_HELP.get(size, size)} ({by_model(defaults)})",
+        )  # fmt: skip
+    g = t.add_argument_group("recipe options (default: the recipe's own; the VAE-GAN's follow "
+                             "the paper)")  # fmt: skip
+    for option in option_fields():
+        defaults = {m: e.defaults()[option.name] for m, e in REGISTRY.items()
+                    if option.name in e.defaults()}  # fmt: skip
+        common = {"dest": f"option.{option.name}", "default": argparse.SUPPRESS}
+        kind = option_type(option)
+        if kind is bool:  # a switch to the opposite of the default
+            used_by = f"{option.metadata['help']} ({', '.join(defaults)})"
+            common.update(action="store_const", const=not option.default, help=used_by)
+        else:
+            choices = option.metadata["choices"]
+            common.update(
+                type=kind, choices=choices, metavar=None if choices else kind.__name__.upper(),
+                help=f"{option.metadata['help']} ({by_model(defaults)})",
+            )  # fmt: skip
+        g.add_argument(flag_of(option), **common)
+
+
+def option_type(option: dataclasses.Field) -> type:
+    """The type a flag's value converts to: the field's type, without `| None`."""
+    owner = next(e.options for e in REGISTRY.values() if option in dataclasses.fields(e.options))
+    hint = typing.get_type_hints(owner)[option.name]
+    return next(k for k in typing.get_args(hint) or (hint,) if k is not type(None))
 
 
 def sample(args: argparse.Namespace) -> None:
@@ -110,6 +157,11 @@ def sample(args: argparse.Namespace) -> None:
     if args.n < 1:
         raise ValueError(f"-n must be at least 1, got {args.n}")
     model = load_model(args.checkpoint)
+    if not hasattr(model, "sample"):
+        raise ValueError(
+            f"{args.checkpoint} holds a {model_name(model)}, which does not generate images: "
+            "use a generative model's checkpoint (vae, dcgan, vaegan, fusion, denoiser)"
+        )
     generator = torch.Generator().manual_seed(args.seed)
     images = model.sample(args.n, generator=generator)
     out = write_npz(images, args.output)
@@ -152,7 +204,7 @@ def parser() -> argparse.ArgumentParser:
         "train ...`: K processes (one per GPU, or gloo on the CPU) train one model with "
         "DistributedDataParallel, each on its own shard of the data; resume with the same K.",
     )  # fmt: skip
-    t.add_argument("model", choices=sorted(RECIPES), help="which model to train")
+    t.add_argument("model", choices=sorted(REGISTRY), help="which model to train")
     t.add_argument("--dataset", default="mnist", choices=sorted(DATASETS), help="data set")
     t.add_argument("--out", required=True, help="folder for the checkpoint (and sample grids)")
     t.add_argument("--steps", type=int, default=10_000, help="train until this step (10000)")
@@ -160,15 +212,6 @@ def parser() -> argparse.ArgumentParser:
         "--batch-size", type=int, default=128,
         help="images per step and process (128); under torchrun K processes see K times as many",
     )  # fmt: skip
-    t.add_argument(
-        "--lr",
-        type=float,
-        help="learning rate (Adam: vae, classifier 1e-3, dcgan 2e-4; vaegan 3e-4 RMSProp)",
-    )
-    t.add_argument("--latent-dim", type=int, help="size of z (vae 16, dcgan 100, vaegan 32)")
-    t.add_argument("--width", type=int, help="channel width (dcgan 32, vaegan 16)")
-    t.add_argument("--code-dim", type=int, help="fusion-early/-late: size of the VAE's code (32)")
-    t.add_argument("--noise-dim", type=int, help="fusion-early/-late: size of the GAN noise (16)")
     t.add_argument("--image-size", type=int, default=None, help="side in pixels (native)")
     t.add_argument("--limit", type=int, default=None, help="use only the first N images")
     t.add_argument(
@@ -186,45 +229,7 @@ def parser() -> argparse.ArgumentParser:
         help="every N steps, keep a weights-only copy with its history entry (step, seconds) "
         "in OUT/MODEL-DATASET-steps/step-NNNNNN.safetensors (0: never, the default)",
     )  # fmt: skip
-    v = t.add_argument_group(
-        "VAE-GAN options (vaegan and the fusion models; the defaults are the paper's)"
-    )
-    v.add_argument(
-        "--recon",
-        choices=["feature", "pixel"],
-        help="reconstruct in the discriminator's features (the paper) or in pixels",
-    )
-    v.add_argument("--gamma", type=float, help="decoder's weight on reconstruction vs GAN (1.0)")
-    v.add_argument("--beta", type=float, help="encoder's weight on the KL term (1.0)")
-    v.add_argument(
-        "--generator-loss",
-        choices=["minimax", "non-saturating"],
-        help="the decoder's GAN loss: the paper's minimax, or -log D",
-    )
-    v.add_argument(
-        "--d-skips-recon",
-        action="store_true",
-        help="the discriminator judges prior samples only, not reconstructions",
-    )
-    v.add_argument(
-        "--optimizer",
-        choices=["rmsprop", "adam"],
-        help="RMSProp (the paper) or Adam with beta1 = 0.5 (DCGAN's), for all three networks",
-    )
-    v.add_argument(
-        "--margin",
-        type=float,
-        help="equilibrium gating margin (the authors' code: 0.35); off by default",
-    )
-    f = t.add_argument_group("progressive fusion (fusion-progressive only)")
-    f.add_argument(
-        "--fusion-start", type=int, metavar="STEP",
-        help="steps of plain VAE before the VAE-GAN's objective starts to count (1000)",
-    )  # fmt: skip
-    f.add_argument(
-        "--fusion-ramp", type=int, metavar="STEPS",
-        help="steps over which the VAE-GAN's objective takes over, linearly (3000)",
-    )  # fmt: skip
+    add_model_flags(t)
     t.set_defaults(run=train)
 
     s = commands.add_parser("sample", help="draw images from a checkpoint into an npz file")

@@ -1,6 +1,6 @@
 """Shipped models: load the checkpoint if the course ships it, otherwise train it here.
 
-The fallback trains with `hvg.recipes.train_model`, the recipe behind `python -m hvg train`, so
+The fallback trains with `hvg.run.train_model`, the recipe behind `python -m hvg train`, so
 a model trained on a laptop and a shipped one come from the same code.
 """
 
@@ -13,10 +13,10 @@ from torch import nn
 
 from hvg.checkpoints import CHECKPOINT_DIR, load_history, load_model, pretrained_path
 from hvg.config import pick
-from hvg.recipes import train_model
-from hvg.train import History
+from hvg.run import train_model
+from hvg.train import History, TrainConfig
 
-# How each shipped checkpoint was trained: `train_model`'s settings, which the commands in
+# How each shipped checkpoint was trained: its `TrainConfig` settings, which the commands in
 # checkpoints/README.md spell out (the tests check each file's recorded command against them).
 # A file is named after its model, or after a variant of it, whose entry names the model.
 SHIPPED: dict[str, dict[str, Any]] = {
@@ -56,4 +56,4 @@ def load_pretrained(
         f"No shipped checkpoint at {path}: training {name} on {dataset} for "
         f"{settings['steps']} steps."
     )
-    return train_model(model, dataset, **settings)
+    return train_model(model, TrainConfig(dataset=dataset, **settings))

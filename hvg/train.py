@@ -1,8 +1,8 @@
 """The training engine: any model's step function, run for N steps, checkpointed and resumable.
 
-`fit` knows nothing about a particular model. A `Recipe` bundles a model, its optimizers and a
-step function that takes one batch, updates the model and returns its losses as floats; each
-model's recipe lives in `hvg.recipes`. A generative model's step takes the images alone; a
+`fit` knows nothing about a particular model. A `Recipe` (hvg.recipes.base) bundles a model, its
+optimizers and a step function that takes one batch, updates the model and returns its losses;
+each model's recipe lives in `hvg.recipes`. A generative model's step takes the images alone; a
 recipe with `labels=True` (the classifier's) gets `(images, labels)`. With a checkpoint path,
 `fit` saves the whole training state every few steps and resumes from it, so an interrupted
 run (Ctrl-C, a crash, a killed process) continues exactly where it stopped.
@@ -18,7 +18,7 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -30,23 +30,9 @@ from hvg import distributed
 from hvg.checkpoints import resume, rng_state, save_model
 from hvg.models.base import device_of
 from hvg.plots import png_bytes
+from hvg.recipes.base import Recipe
 
-StepFn = Callable[[torch.Tensor], dict[str, float]]
-LabelledStepFn = Callable[[torch.Tensor, torch.Tensor], dict[str, float]]
 History = list[dict[str, float]]
-
-
-@dataclass
-class Recipe:
-    """What training needs besides data: the model, its optimizers (by name), one step.
-
-    `labels=True` says the step takes (images, labels) rather than images alone.
-    """
-
-    model: nn.Module
-    optimizers: dict[str, torch.optim.Optimizer]
-    step: StepFn | LabelledStepFn
-    labels: bool = False
 
 
 class NonFiniteLossError(RuntimeError):
@@ -88,46 +74,70 @@ def _check_finite(losses: dict[str, float], step: int, checkpoint: Path | None, 
             )
 
 
-def _check_counts(steps: int, every: int, sample_every: int, keep_every: int) -> None:
-    """Raise a ValueError naming a bad step count and what it must be."""
-    for name, value in [("steps", steps), ("every", every)]:
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    for name, value in [("sample_every", sample_every), ("keep_every", keep_every)]:
-        if not isinstance(value, int) or value < 0:
-            raise ValueError(f"{name} must be an int >= 0 (0: never), got {value!r}")
+@dataclass(frozen=True)
+class TrainConfig:
+    """The settings of one training run, in one place (as nanoGPT's GPTConfig is for a model).
+
+    `fit` reads the run's length and what it writes along the way; `hvg.run.train_model` also
+    reads the rest to build the data and the model. `sizes` go to the model (e.g. `latent_dim`,
+    `width`), `options` to its recipe (e.g. `lr`, the VAE-GAN's `gamma`); both default to the
+    model's own. With `checkpoint`, the training state is saved there every `every` steps, at
+    the end, and on Ctrl-C, and training resumes from it if the file exists. Every
+    `sample_every` steps, 16 images from the same 16 codes go into the grid
+    `sample_dir/step-000500.png` (for step 500): to watch the model learn. Every `keep_every`
+    steps, the weights alone go into `keep_dir/step-000500.safetensors`, with that step's
+    history entry: to measure later how quality grew with training time. `command` (how the
+    run was started) goes into the checkpoint's metadata, with the data set's name.
+    """
+
+    steps: int = 10_000
+    dataset: str = "mnist"
+    seed: int = 0
+    batch_size: int = 128
+    image_size: int | None = None
+    limit: int | None = None
+    sizes: dict[str, int] = field(default_factory=dict)
+    options: dict[str, object] = field(default_factory=dict)
+    checkpoint: Path | None = None
+    every: int = 500
+    sample_every: int = 0
+    sample_dir: Path | None = None
+    keep_every: int = 0
+    keep_dir: Path | None = None
+    progress: bool = True
+    desc: str | None = None  # the progress bar's label; train_model uses the model's name
+    command: str | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a bad step count, naming what it must be."""
+        for name in ("steps", "every"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        for name in ("sample_every", "keep_every"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an int >= 0 (0: never), got {value!r}")
+        if self.keep_every and self.keep_dir is None:
+            raise ValueError("keep_every needs keep_dir, the folder to keep the weights in")
+
+    def info(self) -> dict[str, str]:
+        """What a checkpoint's metadata records of the run besides the model."""
+        return {"dataset": self.dataset, **({"command": self.command} if self.command else {})}
 
 
 def fit(
     recipe: Recipe,
     loader: DataLoader,
-    steps: int,
-    checkpoint: str | Path | None = None,
-    every: int = 500,
-    desc: str = "training",
-    progress: bool = True,
+    config: TrainConfig,
     samples: dict[int, torch.Tensor] | None = None,
-    sample_every: int = 0,
-    sample_dir: str | Path | None = None,
-    keep_every: int = 0,
-    keep_dir: str | Path | None = None,
-    **info: str,
 ) -> History:
-    """Train `recipe` until step `steps`; return one dict per step: the step, the training
-    time so far in seconds (data and steps, not checkpoints or samples), and the losses.
-
-    With `checkpoint`, the training state is saved there every `every` steps, at the end, and
-    on Ctrl-C; if the file exists, training resumes from it. `info` goes into its metadata.
-    Every `sample_every` steps, 16 images from the same 16 codes go into `samples[step]` and,
-    with `sample_dir`, into the grid `sample_dir/step-000500.png` (for step 500): to watch the
-    model learn. Every `keep_every` steps, the weights alone go into
-    `keep_dir/step-000500.safetensors`, with that step's history entry: to measure later how
-    quality grew with training time.
-    """
-    _check_counts(steps, every, sample_every, keep_every)
-    if keep_every and keep_dir is None:
-        raise ValueError("keep_every needs keep_dir, the folder to keep the weights in")
-    checkpoint = Path(checkpoint) if checkpoint is not None else None
+    """Train `recipe` as `config` says until step `config.steps`; return one dict per step: the
+    step, the training time so far in seconds (data and steps, not checkpoints or samples),
+    and the losses. Every `config.sample_every` steps, the snapshot also goes into
+    `samples[step]` when a dict is given (a notebook's pictures of training)."""
+    checkpoint = Path(config.checkpoint) if config.checkpoint is not None else None
+    steps, every = config.steps, config.every
     main = distributed.is_main()
     start, history = 0, []
     # Every process looks once rank 0 is done writing (a previous run in this process), and
@@ -144,12 +154,12 @@ def fit(
             states = distributed.gather(rng_state(device_of(recipe.model)))
             if main:
                 model, optimizers = recipe.model, recipe.optimizers
-                save_model(model, checkpoint, history, optimizers, step, states, **info)
+                save_model(model, checkpoint, history, optimizers, step, states, **config.info())
 
     data = batches(loader, start, recipe.labels)
     bar = tqdm(
-        range(start + 1, steps + 1), desc=desc, initial=start, total=steps,
-        disable=not (progress and main),
+        range(start + 1, steps + 1), desc=config.desc or "training", initial=start, total=steps,
+        disable=not (config.progress and main),
     )  # fmt: skip
     saved = start
     clock = history[-1].get("seconds", 0.0) if history else 0.0
@@ -166,10 +176,11 @@ def fit(
             if i % every == 0 or i == steps:
                 save(i)
                 saved = i
-            if main and sample_every and i % sample_every == 0:
-                _sample(recipe.model, i, samples, sample_dir)
-            if main and keep_every and i % keep_every == 0:
-                save_model(recipe.model, Path(keep_dir) / f"step-{i:06d}.safetensors", history[-1:])
+            if main and config.sample_every and i % config.sample_every == 0:
+                _sample(recipe.model, i, samples, config.sample_dir)
+            if main and config.keep_every and i % config.keep_every == 0:
+                kept = Path(config.keep_dir) / f"step-{i:06d}.safetensors"
+                save_model(recipe.model, kept, history[-1:])
     except KeyboardInterrupt:
         done = int(history[-1]["step"]) if history else start
         if not _interrupted(done, steps, checkpoint, saved, save):
@@ -210,13 +221,6 @@ def _interrupted(
     where = f"; saved to {checkpoint}, run again to resume" if checkpoint else ""
     print(f"Interrupted at step {done} of {steps}{where}. The model keeps its weights.")
     return True
-
-
-def steps_taken(optimizer: torch.optim.Optimizer) -> int:
-    """How many steps an optimizer has taken (Adam's and RMSProp's per-parameter count, which
-    checkpoints keep): the clock of a schedule that must survive a resume. 0 before the first."""
-    state = optimizer.state.get(optimizer.param_groups[0]["params"][0], {})
-    return int(state["step"]) if "step" in state else 0
 
 
 def snapshot(model: nn.Module, n: int = 16) -> torch.Tensor:

@@ -1,8 +1,9 @@
 """Interactive views for the notebooks, built from core ipywidgets (7.7 and 8, Colab too).
 
-Each view is a VBox whose callbacks write PNG bytes into an `Image` widget: setting a slider's
-`.value` redraws at once, so tests drive them headless exactly as a learner's mouse does.
-Errors inside a callback go to an Output widget below the view, where JupyterLab shows them.
+Each view is a `View`: a VBox whose callbacks write PNG bytes into an `Image` widget. Setting a
+slider's `.value` redraws at once, so tests drive them headless exactly as a learner's mouse
+does. Errors inside a callback go to an Output widget below the view, where JupyterLab shows
+them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,27 @@ def _render(decode: Decode, z: torch.Tensor, scale: int) -> bytes:
         return png_bytes(decode(z[None]), scale=scale)
 
 
-class LatentSliders(widgets.VBox):
+class View(widgets.VBox):
+    """What every view shares: controls above a PNG `Image` (with a CSS class, for the browser
+    test to find), an error `Output` at the bottom, and `watch` to redraw on changes."""
+
+    def __init__(self, css_class: str, above: list, below: list | None = None):
+        self.image = widgets.Image(format="png")
+        self.image.add_class(css_class)
+        self.errors = widgets.Output()
+        super().__init__([*above, self.image, *(below or []), self.errors])
+
+    def watch(self, controls: list, callback: Callable | None = None) -> None:
+        """Call `callback` (default: `redraw`) whenever a control's value changes; its errors
+        go to the Output widget, where JupyterLab shows them."""
+        for control in controls:
+            control.observe(self.errors.capture()(callback or self.redraw), names="value")
+
+    def redraw(self, change: dict | None = None) -> None:
+        raise NotImplementedError
+
+
+class LatentSliders(View):
     """One slider per principal direction of the codes, in standard deviations from their mean.
 
     With a 2-D latent these are the latent axes (up to a rotation); with more dimensions they
@@ -55,12 +76,8 @@ class LatentSliders(widgets.VBox):
             )
             for i in range(len(self.directions))
         ]
-        self.image = widgets.Image(format="png")
-        self.image.add_class("latent-image")
-        self.errors = widgets.Output()
-        super().__init__([self.image, *self.sliders, self.errors])
-        for slider in self.sliders:
-            slider.observe(self.errors.capture()(self.redraw), names="value")
+        super().__init__("latent-image", [], self.sliders)
+        self.watch(self.sliders)
         self.redraw()
 
     def latent(self) -> torch.Tensor:
@@ -72,7 +89,7 @@ class LatentSliders(widgets.VBox):
         self.image.value = _render(self.decode, self.latent(), self.scale)
 
 
-class Interpolation(widgets.VBox):
+class Interpolation(View):
     """A slider t in [0, 1] that walks from one named code to another; the image follows."""
 
     def __init__(
@@ -93,12 +110,8 @@ class Interpolation(widgets.VBox):
         self.t = widgets.FloatSlider(
             value=0.0, min=0.0, max=1.0, step=0.05, description="t", continuous_update=True
         )
-        self.image = widgets.Image(format="png")
-        self.image.add_class("interpolation-image")
-        self.errors = widgets.Output()
-        super().__init__([widgets.HBox([self.start, self.end]), self.image, self.t, self.errors])
-        for control in (self.start, self.end, self.t):
-            control.observe(self.errors.capture()(self.redraw), names="value")
+        super().__init__("interpolation-image", [widgets.HBox([self.start, self.end])], [self.t])
+        self.watch([self.start, self.end, self.t])
         self.redraw()
 
     def latent(self) -> torch.Tensor:
@@ -110,7 +123,7 @@ class Interpolation(widgets.VBox):
         self.image.value = _render(self.decode, self.latent(), self.scale)
 
 
-class SeedPicker(widgets.VBox):
+class SeedPicker(View):
     """A seed slider: each seed draws a fixed batch of codes from N(0, I) and decodes them."""
 
     def __init__(
@@ -120,11 +133,8 @@ class SeedPicker(widgets.VBox):
         self.seed = widgets.IntSlider(
             value=0, min=0, max=max_seed, description="seed", continuous_update=False
         )
-        self.image = widgets.Image(format="png")
-        self.image.add_class("seed-image")
-        self.errors = widgets.Output()
-        super().__init__([self.seed, self.image, self.errors])
-        self.seed.observe(self.errors.capture()(self.redraw), names="value")
+        super().__init__("seed-image", [self.seed])
+        self.watch([self.seed])
         self.redraw()
 
     def latents(self) -> torch.Tensor:
@@ -137,7 +147,7 @@ class SeedPicker(widgets.VBox):
             self.image.value = png_bytes(self.decode(self.latents()), nrow=self.n, scale=self.scale)
 
 
-class ReconstructionPicker(widgets.VBox):
+class ReconstructionPicker(View):
     """Pick an image by index: it is shown beside each model's reconstruction of it, with the
     pixel error of each, so that sharpness and faithfulness can be compared one image at a time.
     """
@@ -157,11 +167,8 @@ class ReconstructionPicker(widgets.VBox):
             value=0, min=0, max=len(images) - 1, description="image", continuous_update=False
         )
         self.caption = widgets.HTML()
-        self.image = widgets.Image(format="png")
-        self.image.add_class("reconstruction-image")
-        self.errors = widgets.Output()
-        super().__init__([self.index, self.caption, self.image, self.errors])
-        self.index.observe(self.errors.capture()(self.redraw), names="value")
+        super().__init__("reconstruction-image", [self.index, self.caption])
+        self.watch([self.index])
         self.redraw()
 
     def row(self) -> torch.Tensor:
@@ -180,7 +187,7 @@ class ReconstructionPicker(widgets.VBox):
         self.image.value = png_bytes(row, nrow=len(row), scale=self.scale)
 
 
-class SampleRanking(widgets.VBox):
+class SampleRanking(View):
     """Pick a model and a per-sample score: its `n` best and `n` worst samples, side by side.
 
     `samples` maps a model's name to its images (N, C, H, W); `scores` maps it to named
@@ -201,15 +208,10 @@ class SampleRanking(widgets.VBox):
         self.model = widgets.Dropdown(options=names, value=names[0], description="model")
         self.score = widgets.Dropdown(description="score")
         self.caption = widgets.HTML()
-        self.image = widgets.Image(format="png")
-        self.image.add_class("ranking-image")
-        self.errors = widgets.Output()
-        super().__init__(
-            [widgets.HBox([self.model, self.score]), self.caption, self.image, self.errors]
-        )
+        super().__init__("ranking-image", [widgets.HBox([self.model, self.score]), self.caption])
         self._offer_scores()
-        self.model.observe(self.errors.capture()(self._offer_scores), names="value")
-        self.score.observe(self.errors.capture()(self.redraw), names="value")
+        self.watch([self.model], self._offer_scores)
+        self.watch([self.score])
 
     def _offer_scores(self, change: dict | None = None) -> None:
         """The chosen model's scores, the first chosen (unless the choice still exists)."""
@@ -241,7 +243,7 @@ class SampleRanking(widgets.VBox):
 Sampler = Callable[[int, int], torch.Tensor]  # (n, seed) -> n images (n, C, H, W) in [-1, 1]
 
 
-class SideBySide(widgets.VBox):
+class SideBySide(View):
     """Pick two models and a seed: each draws `n` samples from a generator seeded alike, so
     that models with the same latent layout decode the very same codes and noise."""
 
@@ -257,14 +259,8 @@ class SideBySide(widgets.VBox):
         self.seed = widgets.IntSlider(
             value=0, min=0, max=max_seed, description="seed", continuous_update=False
         )
-        self.image = widgets.Image(format="png")
-        self.image.add_class("side-by-side-image")
-        self.errors = widgets.Output()
-        super().__init__(
-            [widgets.HBox([self.left, self.right]), self.seed, self.image, self.errors]
-        )
-        for control in (self.left, self.right, self.seed):
-            control.observe(self.errors.capture()(self.redraw), names="value")
+        super().__init__("side-by-side-image", [widgets.HBox([self.left, self.right]), self.seed])
+        self.watch([self.left, self.right, self.seed])
         self.redraw()
 
     def rows(self) -> torch.Tensor:
@@ -278,7 +274,7 @@ class SideBySide(widgets.VBox):
         self.image.value = png_bytes(self.rows(), nrow=self.n, scale=self.scale)
 
 
-class SnapshotSlider(widgets.VBox):
+class SnapshotSlider(View):
     """Pick a model and slide over its training steps: the samples it drew at each step.
 
     `snapshots` maps a model's name to {step: images}, e.g. what `hvg.train.fit(...,
@@ -297,13 +293,10 @@ class SnapshotSlider(widgets.VBox):
         self.step = widgets.SelectionSlider(
             options=steps, value=steps[-1], description="step", continuous_update=False
         )
-        self.image = widgets.Image(format="png")
-        self.image.add_class("snapshot-image")
-        self.errors = widgets.Output()
-        super().__init__([self.model, self.step, self.image, self.errors])
+        super().__init__("snapshot-image", [self.model, self.step])
         self._offer_steps()
-        self.model.observe(self.errors.capture()(self._offer_steps), names="value")
-        self.step.observe(self.errors.capture()(self.redraw), names="value")
+        self.watch([self.model], self._offer_steps)
+        self.watch([self.step])
 
     def _offer_steps(self, change: dict | None = None) -> None:
         """The chosen model's steps, keeping the current step where that model has it."""
@@ -325,7 +318,7 @@ def _uploaded(value: object) -> bytes | None:
     return bytes(files[-1]["content"]) if files else None
 
 
-class DenoiseExplorer(widgets.VBox):
+class DenoiseExplorer(View):
     """Pick a digit, a noise kind and a level: the clean digit, its noisy copy and each method's
     output, with PSNR and SSIM against the clean digit, redrawn at every change. With
     `upload=True`, a picture the learner uploads (a digit drawn on paper or in a paint
@@ -351,18 +344,16 @@ class DenoiseExplorer(widgets.VBox):
             continuous_update=False,
         )  # fmt: skip
         self.caption = widgets.HTML()
-        self.image = widgets.Image(format="png")
-        self.image.add_class("denoise-image")
-        self.errors = widgets.Output()
         controls = [self.index, self.kind, self.level]
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="digit")
+        self.upload: widgets.FileUpload | None = None  # with upload=True only
         self.message = widgets.HTML()
         if upload:
+            self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="digit")
             controls += [self.upload, self.message]
-        super().__init__([*controls, self.caption, self.image, self.errors])
-        for control in (self.index, self.kind, self.level):
-            control.observe(self.errors.capture()(self.redraw), names="value")
-        self.upload.observe(self.errors.capture()(self._on_upload), names="value")
+        super().__init__("denoise-image", [*controls, self.caption])
+        self.watch([self.index, self.kind, self.level])
+        if self.upload is not None:
+            self.watch([self.upload], self._on_upload)
         self.redraw()
 
     def _on_upload(self, change: dict) -> None:

@@ -25,9 +25,10 @@ from hvg import distributed
 from hvg.config import seed_everything
 from hvg.data import get_dataloader
 from hvg.losses import discriminator_loss
-from hvg.models import DCGAN, build_model
-from hvg.recipes import RECIPES, train_model
-from hvg.train import fit
+from hvg.models import DCGAN
+from hvg.registry import REGISTRY, build_model
+from hvg.run import train_model
+from hvg.train import TrainConfig, fit
 
 RANK, WORLD = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
 SMALL = {"vae": {"latent_dim": 4}, "dcgan": {"width": 8}, "vaegan": {"latent_dim": 4, "width": 4}}
@@ -47,7 +48,7 @@ def train(name: str) -> str:
     seed_everything(0)
     model = build_model(name, **SMALL[name])
     seed_everything(100 + RANK)
-    fit(RECIPES[name](model), loader, 4, progress=False)
+    fit(REGISTRY[name].recipe(model), loader, TrainConfig(steps=4, progress=False))
     return digest(model)
 
 
@@ -74,10 +75,11 @@ def resumes_exactly(folder: Path) -> bool:
     for run, stops in runs.items():
         for steps in stops:
             torch.manual_seed(999)  # what happens in between must not matter
-            train_model(
-                "dcgan", steps=steps, batch_size=8, limit=64, every=2, progress=False,
+            config = TrainConfig(
+                steps=steps, batch_size=8, limit=64, every=2, progress=False,
                 checkpoint=folder / f"{run}.safetensors",
             )  # fmt: skip
+            train_model("dcgan", config)
     distributed.barrier()  # rank 0 may still be writing
     whole, resumed = (load_file(folder / f"{run}.safetensors") for run in runs)
     return "__rng__.1" in whole and all(torch.equal(whole[k], resumed[k]) for k in whole)

@@ -5,10 +5,12 @@ import torch
 
 from hvg.checkpoints import load_history, load_model, pretrained_path, read_metadata, save_model
 from hvg.data import get_dataloader
+from hvg.metrics.domain import classifier_accuracy
 from hvg.models import Classifier
-from hvg.recipes import train_model
-from hvg.recipes.classifier import classifier_accuracy, classifier_recipe, random_shift
-from hvg.train import fit, steps_taken
+from hvg.recipes.base import steps_taken
+from hvg.recipes.classifier import classifier_recipe, random_shift
+from hvg.run import train_model
+from hvg.train import TrainConfig, fit
 
 SHIPPED = pretrained_path("classifier", "mnist")
 
@@ -50,7 +52,7 @@ def test_recipe_trains_on_images_and_labels():
     loader = get_dataloader("mnist", batch_size=64, limit=1024)
     recipe = classifier_recipe(model, lr=3e-3)
     assert recipe.labels
-    history = fit(recipe, loader, 60, progress=False)
+    history = fit(recipe, loader, TrainConfig(steps=60, progress=False))
     assert set(history[0]) == {"step", "seconds", "loss", "accuracy"}
     first = sum(h["loss"] for h in history[:5]) / 5
     last = sum(h["loss"] for h in history[-5:]) / 5
@@ -66,16 +68,17 @@ def test_learning_rate_halves_on_schedule_and_resume_is_exact(tmp_path):
 
     whole = fresh()
     torch.manual_seed(1)
-    fit(whole, loader, 12, progress=False)
+    fit(whole, loader, TrainConfig(steps=12, progress=False))
     assert steps_taken(whole.optimizers["adam"]) == 12
     assert whole.optimizers["adam"].param_groups[0]["lr"] == pytest.approx(2.5e-4)  # steps 11-12
 
     first = fresh()
     torch.manual_seed(1)
-    fit(first, loader, 7, tmp_path / "run.safetensors", every=7, progress=False)
+    run = tmp_path / "run.safetensors"
+    fit(first, loader, TrainConfig(steps=7, checkpoint=run, every=7, progress=False))
     torch.manual_seed(99)
     resumed = fresh()
-    fit(resumed, loader, 12, tmp_path / "run.safetensors", progress=False)
+    fit(resumed, loader, TrainConfig(steps=12, checkpoint=run, progress=False))
     for a, b in zip(
         whole.model.state_dict().values(), resumed.model.state_dict().values(), strict=True
     ):
@@ -83,7 +86,8 @@ def test_learning_rate_halves_on_schedule_and_resume_is_exact(tmp_path):
 
 
 def test_train_model_builds_the_classifier_and_refuses_a_latent_dim():
-    model, history = train_model("classifier", steps=3, batch_size=16, limit=64, progress=False)
+    config = TrainConfig(steps=3, batch_size=16, limit=64, progress=False)
+    model, history = train_model("classifier", config)
     assert isinstance(model, Classifier) and not model.training and len(history) == 3
     with pytest.raises(ValueError, match="classifier has no latent_dim .--latent-dim.: its sizes"):
-        train_model("classifier", steps=1, sizes={"latent_dim": 4})
+        train_model("classifier", TrainConfig(steps=1, sizes={"latent_dim": 4}))

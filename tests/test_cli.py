@@ -124,24 +124,6 @@ def test_dcgan_trains_samples_and_exports(tmp_path):
     assert np.load(tmp_path / "g.npz")["images"].shape == (5, 1, 28, 28)
 
 
-@pytest.mark.parametrize(
-    "model,extra",
-    [
-        ("fusion-early", ("--code-dim", "4", "--noise-dim", "2")),
-        ("fusion-late", ("--noise-dim", "2", "--width", "4")),
-        ("fusion-progressive", ("--fusion-start", "1", "--fusion-ramp", "2", "--width", "4")),
-    ],
-)
-def test_fusion_models_train_and_sample(model, extra, tmp_path):
-    args = ("train", model, "--steps", "3", "--batch-size", "8", "--limit", "32", *extra)
-    result = hvg(*args, "--out", str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    checkpoint = tmp_path / f"{model}-mnist.safetensors"
-    result = hvg("sample", str(checkpoint), "-n", "4", "-o", str(tmp_path / "s.npz"))
-    assert result.returncode == 0, result.stderr
-    assert np.load(tmp_path / "s.npz")["images"].shape == (4, 1, 28, 28)
-
-
 def test_denoise_round_trips_uint8_images_and_refuses_bad_input(tmp_path):
     tiny = ("--steps", "3", "--batch-size", "16", "--limit", "64", "--width", "4")
     result = hvg("train", "denoiser", *tiny, "--gamma", "0.5", "--out", str(tmp_path))

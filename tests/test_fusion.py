@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from hvg.checkpoints import load_model, save_model
-from hvg.models import EarlyFusion, LateFusion, ProgressiveFusion, build_model
-from hvg.recipes import RECIPES
+from hvg.models import EarlyFusion, LateFusion, ProgressiveFusion
 from hvg.recipes.fusion import linear_ramp, progressive_recipe, schedule_for
 from hvg.recipes.vaegan import VAEGANOptions, vaegan_losses, vaegan_recipe
+from hvg.registry import REGISTRY, build_model
 
 NETWORKS = ("encoder", "decoder", "discriminator")
 
@@ -75,7 +75,8 @@ def test_late_fusion_keeps_code_and_noise_apart_until_the_shared_block():
 def test_fusion_models_train_by_algorithm_1(cls, batch):
     """The VAE-GAN's routing holds: L_GAN never reaches the encoder, L_llike never D."""
     model = small(cls)
-    assert RECIPES["fusion-early"] is vaegan_recipe and RECIPES["fusion-late"] is vaegan_recipe
+    assert REGISTRY["fusion-early"].recipe is vaegan_recipe
+    assert REGISTRY["fusion-late"].recipe is vaegan_recipe
     other = copy.deepcopy(model)
     with torch.no_grad():
         other.discriminator.verdict[-1].weight.mul_(-3.0)

@@ -13,8 +13,9 @@ from safetensors.torch import load_file
 from hvg.checkpoints import CheckpointError, read_metadata, rng_state, save_model
 from hvg.data import get_dataloader
 from hvg.models import VAE
+from hvg.recipes.base import Recipe
 from hvg.recipes.vae import vae_recipe
-from hvg.train import NonFiniteLossError, Recipe, fit
+from hvg.train import NonFiniteLossError, TrainConfig, fit
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +31,15 @@ def fresh_recipe(latent_dim: int = 8) -> Recipe:
 def test_resumed_run_equals_uninterrupted_run(loader, tmp_path):
     whole = fresh_recipe()
     torch.manual_seed(1)
-    fit(whole, loader, 25, progress=False)
+    fit(whole, loader, TrainConfig(steps=25, progress=False))
 
     first = fresh_recipe()
     torch.manual_seed(1)
-    fit(first, loader, 13, tmp_path / "run.safetensors", every=5, progress=False)
+    run = tmp_path / "run.safetensors"
+    fit(first, loader, TrainConfig(steps=13, checkpoint=run, every=5, progress=False))
     torch.manual_seed(999)  # whatever happens in between must not matter
     second = fresh_recipe()
-    history = fit(second, loader, 25, tmp_path / "run.safetensors", every=5, progress=False)
+    history = fit(second, loader, TrainConfig(steps=25, checkpoint=run, every=5, progress=False))
 
     assert [h["step"] for h in history] == list(range(1, 26))
     for a, b in zip(
@@ -108,7 +110,7 @@ def test_nan_stops_training_and_keeps_the_last_good_checkpoint(loader, tmp_path)
     recipe.step = step
     path = tmp_path / "run.safetensors"
     with pytest.raises(NonFiniteLossError) as err:
-        fit(recipe, loader, 30, path, every=10, progress=False)
+        fit(recipe, loader, TrainConfig(steps=30, checkpoint=path, every=10, progress=False))
     assert "loss 'kl' is nan at step 15" in str(err.value)
     assert f"{path} (step 10), is kept" in str(err.value)
     assert read_metadata(path)["step"] == "10"
@@ -126,28 +128,30 @@ def test_ctrl_c_saves_and_resumes(loader, tmp_path, capsys):
 
     recipe.step = step
     path = tmp_path / "run.safetensors"
-    history = fit(recipe, loader, 20, path, every=50, progress=False)
+    history = fit(recipe, loader, TrainConfig(steps=20, checkpoint=path, every=50, progress=False))
     assert len(history) == 6 and read_metadata(path)["step"] == "6"
     assert "Interrupted at step 6 of 20; saved to" in capsys.readouterr().out
-    assert len(fit(fresh_recipe(), loader, 20, path, progress=False)) == 20
+    again = fit(fresh_recipe(), loader, TrainConfig(steps=20, checkpoint=path, progress=False))
+    assert len(again) == 20
 
 
 def test_resume_refuses_another_config(loader, tmp_path):
     path = tmp_path / "run.safetensors"
-    fit(fresh_recipe(latent_dim=8), loader, 3, path, progress=False)
+    fit(fresh_recipe(latent_dim=8), loader, TrainConfig(steps=3, checkpoint=path, progress=False))
     with pytest.raises(CheckpointError, match="trained with config .*'latent_dim': 8"):
-        fit(fresh_recipe(latent_dim=4), loader, 6, path, progress=False)
+        fit(fresh_recipe(4), loader, TrainConfig(steps=6, checkpoint=path, progress=False))
 
 
 def test_resume_refuses_weights_only_and_truncated_files(loader, tmp_path):
     weights_only = save_model(VAE(latent_dim=8), tmp_path / "weights.safetensors")
     with pytest.raises(CheckpointError, match="weights only"):
-        fit(fresh_recipe(), loader, 3, weights_only, progress=False)
+        config = TrainConfig(steps=3, checkpoint=weights_only, progress=False)
+        fit(fresh_recipe(), loader, config)
     path = tmp_path / "run.safetensors"
-    fit(fresh_recipe(), loader, 3, path, progress=False)
+    fit(fresh_recipe(), loader, TrainConfig(steps=3, checkpoint=path, progress=False))
     path.write_bytes(path.read_bytes()[:-1000])
     with pytest.raises(CheckpointError, match="run.safetensors is not a readable safetensors"):
-        fit(fresh_recipe(), loader, 6, path, progress=False)
+        fit(fresh_recipe(), loader, TrainConfig(steps=6, checkpoint=path, progress=False))
 
 
 def test_resume_refuses_a_checkpoint_of_another_process_count(loader, tmp_path):
@@ -155,25 +159,25 @@ def test_resume_refuses_a_checkpoint_of_another_process_count(loader, tmp_path):
     states = [rng_state(torch.device("cpu")) for _ in range(2)]  # as 2 processes save
     path = save_model(recipe.model, tmp_path / "run.safetensors", [], recipe.optimizers, 1, states)
     with pytest.raises(CheckpointError, match="trained by 2 process.* and this run has 1"):
-        fit(fresh_recipe(), loader, 3, path, progress=False)
+        fit(fresh_recipe(), loader, TrainConfig(steps=3, checkpoint=path, progress=False))
 
 
 def test_fit_rejects_bad_arguments(loader):
     with pytest.raises(ValueError, match="steps must be a positive int"):
-        fit(fresh_recipe(), loader, 0)
+        fit(fresh_recipe(), loader, TrainConfig(steps=0))
     with pytest.raises(ValueError, match="every must be a positive int"):
-        fit(fresh_recipe(), loader, 5, every=0)
+        fit(fresh_recipe(), loader, TrainConfig(steps=5, every=0))
     with pytest.raises(ValueError, match="sample_every must be an int >= 0"):
-        fit(fresh_recipe(), loader, 5, sample_every=-1)
+        fit(fresh_recipe(), loader, TrainConfig(steps=5, sample_every=-1))
 
 
 def test_sample_snapshots_leave_training_untouched(loader):
     plain, watched = fresh_recipe(), fresh_recipe()
     torch.manual_seed(1)
-    fit(plain, loader, 10, progress=False)
+    fit(plain, loader, TrainConfig(steps=10, progress=False))
     samples = {}
     torch.manual_seed(1)
-    fit(watched, loader, 10, progress=False, samples=samples, sample_every=5)
+    fit(watched, loader, TrainConfig(steps=10, progress=False, sample_every=5), samples=samples)
     assert sorted(samples) == [5, 10] and samples[5].shape == (16, 1, 28, 28)
     assert not torch.equal(samples[5], samples[10])
     for a, b in zip(
@@ -184,9 +188,10 @@ def test_sample_snapshots_leave_training_untouched(loader):
 
 def test_history_keeps_the_training_clock_across_a_resume(loader, tmp_path):
     path = tmp_path / "run.safetensors"
-    first = fit(fresh_recipe(), loader, 6, path, every=3, progress=False)
+    config = TrainConfig(steps=6, checkpoint=path, every=3, progress=False)
+    first = fit(fresh_recipe(), loader, config)
     clock = [h["seconds"] for h in first]
     assert all(0 < a < b for a, b in zip(clock, clock[1:], strict=False))
-    history = fit(fresh_recipe(), loader, 9, path, progress=False)
+    history = fit(fresh_recipe(), loader, TrainConfig(steps=9, checkpoint=path, progress=False))
     assert [h["seconds"] for h in history[:6]] == clock
     assert history[6]["seconds"] > clock[-1]

@@ -6,9 +6,10 @@ import torch.nn.functional as F
 
 from hvg.data import get_dataloader
 from hvg.losses import bernoulli_nll, kl_normal, vae_loss
-from hvg.models import VAE, build_model
+from hvg.models import VAE
 from hvg.models.vae import reparameterize
-from hvg.recipes.vae import train_vae
+from hvg.registry import build_model
+from hvg.run import train_vae
 
 
 @pytest.mark.parametrize("channels,size", [(1, 28), (1, 32), (3, 32), (3, 64)])

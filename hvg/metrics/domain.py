@@ -15,7 +15,9 @@ from pathlib import Path
 import torch
 
 from hvg.checkpoints import CHECKPOINT_DIR, load_model, pretrained_path
+from hvg.data import get_dataloader
 from hvg.metrics.extractor import Embedding, Extractor
+from hvg.models.base import device_of
 from hvg.models.classifier import Classifier
 
 
@@ -60,3 +62,20 @@ def load_domain(dataset: str = "mnist", directory: Path = CHECKPOINT_DIR) -> Dom
     classifier = load_model(path, expect="classifier")
     name = f"domain: the {dataset} classifier {path.name} (sha256 {digest})"
     return Domain(classifier, name, f"domain-{dataset}-{digest}")
+
+
+@torch.no_grad()
+def classifier_accuracy(
+    model: Classifier | str | Path, dataset: str = "mnist", split: str = "test"
+) -> float:
+    """The fraction of `split`'s images that `model` (or the checkpoint at that path) labels
+    correctly, in eval mode."""
+    if not isinstance(model, Classifier):
+        model = load_model(model, expect="classifier")
+    model.eval()
+    size = model.config["image_size"]
+    loader = get_dataloader(dataset, size, split, batch_size=1000, shuffle=False)
+    correct = sum(
+        (model(x.to(device_of(model))).argmax(1).cpu() == y).sum().item() for x, y in loader
+    )
+    return correct / len(loader.dataset)

@@ -19,7 +19,7 @@ import torch
 from hvg.checks import check_images
 from hvg.models.base import LatentModel
 from hvg.models.vae import reparameterize
-from hvg.models.vaegan import VAEGAN, Decoder, Encoder, check_width
+from hvg.models.vaegan import VAEGAN, EncoderDecoder
 
 
 def checked(model: LatentModel, noisy: torch.Tensor) -> torch.Tensor:
@@ -38,33 +38,18 @@ class Denoiser(VAEGAN):
         return self.reconstruct(checked(self, noisy))
 
 
-class DenoisingVAE(LatentModel):
+class DenoisingVAE(EncoderDecoder):
     """The VAE-GAN's encoder and decoder without its discriminator."""
-
-    def __init__(
-        self, channels: int = 1, image_size: int = 28, latent_dim: int = 32, width: int = 16
-    ):
-        super().__init__(channels, image_size, latent_dim, width=check_width(width))
-        self.encoder = Encoder(channels, image_size, latent_dim, width)
-        self.decoder = Decoder(channels, image_size, latent_dim, width)
 
     def forward(self, noisy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(output from a posterior sample, mu, logvar): what the training loss needs."""
         mu, logvar = self.encoder(noisy)
         return self.decoder(reparameterize(mu, logvar)), mu, logvar
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Latent codes -> images in [-1, 1]."""
-        return self.decoder(z)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Images -> their codes (the posterior mean)."""
-        return self.encoder(x)[0]
-
     @torch.no_grad()
     def denoise(self, noisy: torch.Tensor) -> torch.Tensor:
         """Corrupted images -> clean ones in [-1, 1], through the code (eval() first)."""
-        return self.decode(self.encode(checked(self, noisy)))
+        return self.reconstruct(checked(self, noisy))
 
 
 class DenoisingAutoencoder(DenoisingVAE):

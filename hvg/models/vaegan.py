@@ -106,15 +106,9 @@ class Discriminator(nn.Module):
         return self.verdict(features).squeeze(1), features
 
 
-class VAEGAN(LatentModel):
-    """Encoder, decoder (= generator) and discriminator; `decode` draws images from codes.
-
-    `width` sets the channel counts: the paper's 64x64 model has 64 where this one has
-    `width`; 16 trains MNIST on two CPU cores in the time bench/ records, and keeps the
-    shipped file small. Weights keep PyTorch's default initialisation.
-    """
-
-    noise_dim = 0  # the fusion models (hvg.models.fusion) append GAN noise to the code
+class EncoderDecoder(LatentModel):
+    """The VAE-GAN's encoder and decoder, and what they do together; the denoising VAE and
+    autoencoder (hvg.models.denoiser) are this alone."""
 
     def __init__(
         self, channels: int = 1, image_size: int = 28, latent_dim: int = 32, width: int = 16
@@ -122,7 +116,6 @@ class VAEGAN(LatentModel):
         super().__init__(channels, image_size, latent_dim, width=check_width(width))
         self.encoder = Encoder(channels, image_size, latent_dim, width)
         self.decoder = Decoder(channels, image_size, latent_dim, width)
-        self.discriminator = Discriminator(channels, image_size, width)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Latent codes -> images in [-1, 1]."""
@@ -136,3 +129,20 @@ class VAEGAN(LatentModel):
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """Decode the posterior mean of each image (call eval() first)."""
         return self.decode(self.encode(x))
+
+
+class VAEGAN(EncoderDecoder):
+    """Encoder, decoder (= generator) and discriminator; `decode` draws images from codes.
+
+    `width` sets the channel counts: the paper's 64x64 model has 64 where this one has
+    `width`; 16 trains MNIST on two CPU cores in the time bench/ records, and keeps the
+    shipped file small. Weights keep PyTorch's default initialisation.
+    """
+
+    noise_dim = 0  # the fusion models (hvg.models.fusion) append GAN noise to the code
+
+    def __init__(
+        self, channels: int = 1, image_size: int = 28, latent_dim: int = 32, width: int = 16
+    ):
+        super().__init__(channels, image_size, latent_dim, width)
+        self.discriminator = Discriminator(channels, image_size, width)

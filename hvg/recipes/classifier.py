@@ -1,4 +1,4 @@
-"""The classifier's recipe: Adam on cross-entropy, with small random shifts; its test accuracy.
+"""The classifier's recipe: Adam on cross-entropy, with small random shifts.
 
 The classifier is what the fast domain metrics (hvg.metrics) embed images with. Shifting each
 training image by up to two pixels in x and y is the light augmentation, and halving the
@@ -9,18 +9,16 @@ so a resumed run follows it exactly.
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from hvg import distributed
-from hvg.checkpoints import load_model
-from hvg.data import get_dataloader
 from hvg.models.base import device_of
 from hvg.models.classifier import Classifier
-from hvg.train import LabelledStepFn, Recipe, steps_taken
+from hvg.recipes.base import LabelledStepFn, Recipe, option, steps_taken
 
 
 def random_shift(x: torch.Tensor, pixels: int) -> torch.Tensor:
@@ -61,28 +59,20 @@ def classifier_step(
     return step
 
 
-def classifier_recipe(
-    model: Classifier, lr: float = 1e-3, shift: int = 2, halve_every: int = 750
-) -> Recipe:
-    """Adam on cross-entropy, the learning rate halved every `halve_every` steps; the step
-    takes (images, labels)."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    step = classifier_step(distributed.parallel(model), optimizer, shift, halve_every)
+@dataclass(frozen=True)
+class ClassifierOptions:
+    """Adam's initial learning rate, its halving period and the random shifts' reach."""
+
+    lr: float = option(1e-3, "learning rate (halved every --halve-every steps)")
+    shift: int = option(2, "random shifts of up to this many pixels in x and y (0: none)")
+    halve_every: int = option(750, "steps between halvings of the learning rate")
+
+
+def classifier_recipe(model: Classifier, **options: float) -> Recipe:
+    """Adam on cross-entropy, the learning rate halved every `halve_every` steps
+    (`ClassifierOptions`); the step takes (images, labels)."""
+    settings = ClassifierOptions(**options)  # type: ignore[arg-type]
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    net = distributed.parallel(model)
+    step = classifier_step(net, optimizer, settings.shift, settings.halve_every)
     return Recipe(model, {"adam": optimizer}, step, labels=True)
-
-
-@torch.no_grad()
-def classifier_accuracy(
-    model: Classifier | str | Path, dataset: str = "mnist", split: str = "test"
-) -> float:
-    """The fraction of `split`'s images that `model` (or the checkpoint at that path) labels
-    correctly, in eval mode."""
-    if not isinstance(model, Classifier):
-        model = load_model(model, expect="classifier")
-    model.eval()
-    size = model.config["image_size"]
-    loader = get_dataloader(dataset, size, split, batch_size=1000, shuffle=False)
-    correct = sum(
-        (model(x.to(device_of(model))).argmax(1).cpu() == y).sum().item() for x, y in loader
-    )
-    return correct / len(loader.dataset)

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from hvg.distributed import no_sync, parallel
 from hvg.losses import discriminator_loss, generator_loss, minimax_generator_loss
 from hvg.models.base import device_of
 from hvg.models.dcgan import DCGAN
-from hvg.train import Recipe, StepFn
+from hvg.recipes.base import Recipe, StepFn, option
+
+
+@dataclass(frozen=True)
+class DCGANOptions:
+    """Adam's learning rate (both networks), and which generator loss."""
+
+    lr: float = option(2e-4, "learning rate")
+    minimax: bool = option(False, "the generator minimises log(1 - D(G(z))), the original game")
 
 
 def dcgan_step(
@@ -58,9 +68,10 @@ def dcgan_step(
     return step
 
 
-def dcgan_recipe(model: DCGAN, lr: float = 2e-4, minimax: bool = False) -> Recipe:
-    """Adam with beta1 = 0.5 for both networks, as in the DCGAN paper."""
-    d_opt = torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
-    g_opt = torch.optim.Adam(model.generator.parameters(), lr=lr, betas=(0.5, 0.999))
-    step = dcgan_step(model, d_opt, g_opt, minimax)
+def dcgan_recipe(model: DCGAN, **options: object) -> Recipe:
+    """Adam with beta1 = 0.5 for both networks, as in the DCGAN paper (`DCGANOptions`)."""
+    settings = DCGANOptions(**options)  # type: ignore[arg-type]
+    d_opt = torch.optim.Adam(model.discriminator.parameters(), lr=settings.lr, betas=(0.5, 0.999))
+    g_opt = torch.optim.Adam(model.generator.parameters(), lr=settings.lr, betas=(0.5, 0.999))
+    step = dcgan_step(model, d_opt, g_opt, settings.minimax)
     return Recipe(model, {"discriminator": d_opt, "generator": g_opt}, step)

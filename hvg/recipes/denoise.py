@@ -15,6 +15,7 @@ the same noisy image twice and a resumed run draws the same noise as an uninterr
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -25,15 +26,15 @@ from hvg.losses import kl_normal
 from hvg.models.base import device_of
 from hvg.models.denoiser import Denoiser, DenoisingAutoencoder, DenoisingVAE
 from hvg.noise import training_noise
+from hvg.recipes.base import Recipe, StepFn, option
 from hvg.recipes.vaegan import vaegan_recipe
-from hvg.train import Recipe, StepFn
 
 Losses = Callable[[nn.Module, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
 
 
-def denoiser_recipe(model: Denoiser, lr: float = 3e-4, **options: object) -> Recipe:
+def denoiser_recipe(model: Denoiser, **options: object) -> Recipe:
     """The VAE-GAN's recipe (RMSProp 3e-4, `VAEGANOptions`) with noisy inputs."""
-    return vaegan_recipe(model, lr, inputs=training_noise, **options)
+    return vaegan_recipe(model, inputs=training_noise, **options)
 
 
 def bernoulli_nll_images(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -77,13 +78,30 @@ def _ae_losses(net: nn.Module, noisy: torch.Tensor, clean: torch.Tensor) -> dict
     return {"loss": mse, "mse": mse}
 
 
-def denoising_vae_recipe(model: DenoisingVAE, lr: float = 1e-3, beta: float = 1.0) -> Recipe:
-    """Adam on the negative ELBO of the clean image given the noisy one."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    return Recipe(model, {"adam": optimizer}, _step(model, optimizer, _vae_losses(beta)))
+@dataclass(frozen=True)
+class DenoisingAEOptions:
+    """Adam's learning rate."""
+
+    lr: float = option(1e-3, "learning rate")
 
 
-def denoising_ae_recipe(model: DenoisingAutoencoder, lr: float = 1e-3) -> Recipe:
-    """Adam on the mean squared pixel error against the clean image."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+@dataclass(frozen=True)
+class DenoisingVAEOptions(DenoisingAEOptions):
+    """Adam's learning rate and the KL's weight."""
+
+    beta: float = option(1.0, "weight of the KL term")
+
+
+def denoising_vae_recipe(model: DenoisingVAE, **options: float) -> Recipe:
+    """Adam on the negative ELBO of the clean image given the noisy one
+    (`DenoisingVAEOptions`)."""
+    settings = DenoisingVAEOptions(**options)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    step = _step(model, optimizer, _vae_losses(settings.beta))
+    return Recipe(model, {"adam": optimizer}, step)
+
+
+def denoising_ae_recipe(model: DenoisingAutoencoder, **options: float) -> Recipe:
+    """Adam on the mean squared pixel error against the clean image (`DenoisingAEOptions`)."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=DenoisingAEOptions(**options).lr)
     return Recipe(model, {"adam": optimizer}, _step(model, optimizer, _ae_losses))

@@ -13,9 +13,27 @@ keep, so a resumed run follows it exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from hvg.models.base import device_of
 from hvg.models.fusion import ProgressiveFusion
-from hvg.recipes.vaegan import Schedule, vaegan_recipe
-from hvg.train import Recipe
+from hvg.recipes.base import Recipe, StepFn, option, steps_taken
+from hvg.recipes.vaegan import (
+    Grads,
+    Terms,
+    VAEGANOptions,
+    algorithm_1,
+    gradient_terms,
+    gradients,
+    update,
+    vaegan_losses,
+    vaegan_optimizers,
+)
+
+Schedule = Callable[[int], float]  # optimizer steps taken -> the VAE-GAN objective's share
 
 
 def linear_ramp(start: int, ramp: int) -> Schedule:
@@ -25,15 +43,71 @@ def linear_ramp(start: int, ramp: int) -> Schedule:
     return lambda step: min(1.0, max(0.0, (step - start) / ramp))
 
 
-def progressive_recipe(
+@dataclass(frozen=True)
+class ProgressiveOptions(VAEGANOptions):
+    """The VAE-GAN's options, and when its objective takes over from the plain VAE's."""
+
+    start: int = option(
+        1_000, "steps of plain VAE before the VAE-GAN's objective starts to count",
+        flag="--fusion-start",
+    )  # fmt: skip
+    ramp: int = option(
+        3_000, "steps over which the VAE-GAN's objective takes over, linearly",
+        flag="--fusion-ramp",
+    )  # fmt: skip
+
+
+def handover(
     model: ProgressiveFusion,
-    lr: float = 3e-4,
-    start: int = 1_000,
-    ramp: int = 3_000,
-    **options: object,
-) -> Recipe:
-    """The VAE-GAN recipe with a plain VAE's objective handing over to it (see the module)."""
-    return vaegan_recipe(model, lr, schedule=linear_ramp(start, ramp), **options)
+    losses: dict[str, torch.Tensor],
+    terms: Terms,
+    share: float,
+    options: VAEGANOptions,
+) -> Grads:
+    """Algorithm 1's encoder and decoder objectives weighted by `share`, the plain VAE's
+    (the Gaussian likelihood on pixels) by 1 - share; the KL term and the discriminator's
+    objective as in Algorithm 1."""
+    pixel_enc, pixel_dec = gradients(losses["pixel"], model.encoder, model.decoder)
+    enc = zip(terms.prior_enc, terms.llike_enc, pixel_enc, strict=True)
+    dec = zip(terms.llike_dec, terms.fool_dec, pixel_dec, strict=True)
+    return {
+        "encoder": [options.beta * a + share * b + (1 - share) * p for a, b, p in enc],
+        "decoder": [share * (options.gamma * a + b) + (1 - share) * p for a, b, p in dec],
+        "discriminator": terms.gan_dis,
+    }
+
+
+def progressive_step(
+    model: ProgressiveFusion,
+    optimizers: dict[str, torch.optim.Optimizer],
+    options: VAEGANOptions,
+    schedule: Schedule,
+) -> StepFn:
+    """Algorithm 1 once `schedule` says the hand-over is done; until then, `handover`'s blend.
+    The share is read from the encoder's optimizer state, which checkpoints keep."""
+
+    def step(x: torch.Tensor) -> dict[str, float]:
+        model.train()
+        share = schedule(steps_taken(optimizers["encoder"]))
+        losses = vaegan_losses(model, x.to(device_of(model)), options)
+        terms = gradient_terms(model, losses, options)
+        if share < 1:
+            grads = handover(model, losses, terms, share, options)
+        else:
+            grads = algorithm_1(terms, options)
+        pixel = losses["pixel"].item()
+        return update(model, optimizers, grads, losses, options, pixel=pixel, share=share)
+
+    return step
+
+
+def progressive_recipe(model: ProgressiveFusion, **options: object) -> Recipe:
+    """The VAE-GAN recipe with a plain VAE's objective handing over to it (see the module);
+    `options` are `ProgressiveOptions` fields."""
+    settings = ProgressiveOptions(**options)  # type: ignore[arg-type]
+    optimizers = vaegan_optimizers(model, settings)
+    step = progressive_step(model, optimizers, settings, linear_ramp(settings.start, settings.ramp))
+    return Recipe(model, optimizers, step)
 
 
 def schedule_for(steps: int) -> dict[str, int]:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import torch
-from torch.utils.data import DataLoader
+from dataclasses import dataclass
 
-from hvg.config import seed_everything
+import torch
+
 from hvg.distributed import parallel
 from hvg.losses import vae_loss
 from hvg.models.base import device_of
 from hvg.models.vae import VAE
-from hvg.train import History, Recipe, StepFn, fit
+from hvg.recipes.base import Recipe, StepFn, option
+
+
+@dataclass(frozen=True)
+class VAEOptions:
+    """Adam's learning rate and the KL's weight (beta = 1 is the true ELBO)."""
+
+    lr: float = option(1e-3, "learning rate")
+    beta: float = option(1.0, "weight of the KL term")
 
 
 def vae_step(model: VAE, optimizer: torch.optim.Optimizer, beta: float = 1.0) -> StepFn:
@@ -29,23 +37,10 @@ def vae_step(model: VAE, optimizer: torch.optim.Optimizer, beta: float = 1.0) ->
     return step
 
 
-def vae_recipe(model: VAE, lr: float = 1e-3, beta: float = 1.0) -> Recipe:
-    """Adam on the negative ELBO; the step runs the model as `parallel` wraps it (torchrun)."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    return Recipe(model, {"adam": optimizer}, vae_step(parallel(model), optimizer, beta))
-
-
-def train_vae(
-    model: VAE,
-    loader: DataLoader,
-    steps: int,
-    lr: float = 1e-3,
-    beta: float = 1.0,
-    seed: int = 0,
-    progress: bool = True,
-) -> History:
-    """Train a VAE with Adam for `steps` batches, seeded so that the run repeats."""
-    seed_everything(seed)
-    history = fit(vae_recipe(model, lr, beta), loader, steps, desc="VAE", progress=progress)
-    model.eval()
-    return history
+def vae_recipe(model: VAE, **options: float) -> Recipe:
+    """Adam on the negative ELBO (`VAEOptions`); the step runs the model as `parallel` wraps
+    it (torchrun)."""
+    settings = VAEOptions(**options)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    step = vae_step(parallel(model), optimizer, settings.beta)
+    return Recipe(model, {"adam": optimizer}, step)

@@ -38,7 +38,7 @@ from hvg.losses import (
 from hvg.models.base import device_of
 from hvg.models.vae import reparameterize
 from hvg.models.vaegan import VAEGAN
-from hvg.train import Recipe, StepFn, steps_taken
+from hvg.recipes.base import Recipe, StepFn, check_choices, option
 
 OPTIMIZERS = {
     "rmsprop": lambda params, lr: torch.optim.RMSprop(params, lr=lr),
@@ -72,28 +72,35 @@ class VAEGANOptions:
       None (the paper) always updates both.
     """
 
-    recon: str = "feature"
-    gamma: float = 1.0
-    generator: str = "minimax"
-    d_sees_recon: bool = True
-    margin: float | None = None
+    lr: float = option(3e-4, "learning rate")
+    recon: str = option(
+        "feature", "reconstruct in the discriminator's features (the paper) or in pixels",
+        choices=("feature", "pixel"),
+    )  # fmt: skip
+    gamma: float = option(1.0, "decoder's weight on reconstruction vs GAN")
+    generator: str = option(
+        "minimax", "the decoder's GAN loss: the paper's minimax, or -log D",
+        flag="--generator-loss", choices=("minimax", "non-saturating"),
+    )  # fmt: skip
+    d_sees_recon: bool = option(
+        True, "the discriminator judges prior samples only, not reconstructions",
+        flag="--d-skips-recon",
+    )  # fmt: skip
+    margin: float | None = option(
+        None, "equilibrium gating margin (the authors' code: 0.35)"
+    )
     equilibrium: float = 0.68
-    optimizer: str = "rmsprop"
-    beta: float = 1.0
+    optimizer: str = option(
+        "rmsprop", "RMSProp (the paper) or Adam with beta1 = 0.5 (DCGAN's), for all three "
+        "networks", choices=tuple(OPTIMIZERS),
+    )  # fmt: skip
+    beta: float = option(1.0, "encoder's weight on the KL term")
 
     def __post_init__(self) -> None:
-        if self.recon not in ("feature", "pixel"):
-            raise ValueError(f"recon must be 'feature' or 'pixel', got {self.recon!r}")
-        if self.generator not in ("minimax", "non-saturating"):
-            raise ValueError(
-                f"generator must be 'minimax' or 'non-saturating', got {self.generator!r}"
-            )
+        check_choices(self)
         for name in ("gamma", "beta"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
-        if self.optimizer not in OPTIMIZERS:
-            choices = ", ".join(OPTIMIZERS)
-            raise ValueError(f"optimizer must be one of {choices}, got {self.optimizer!r}")
         if self.margin is not None and not self.margin > 0:
             raise ValueError(f"margin must be positive (or None for no gating), got {self.margin}")
 
@@ -136,9 +143,19 @@ def vaegan_losses(
     }
 
 
-def _grads(loss: torch.Tensor, *networks: nn.Module) -> list[list[torch.Tensor]]:
+Grads = dict[str, list[torch.Tensor]]  # a network's name -> the gradient of each parameter
+
+
+def gradients(loss: torch.Tensor, *networks: nn.Module) -> list[list[torch.Tensor]]:
     """d loss / d parameters, one list per network, keeping the graph for the next call; under
-    torchrun, averaged over the processes."""
+    torchrun, averaged over the processes.
+
+    The other recipes let DistributedDataParallel average gradients (hvg.distributed.parallel):
+    its hooks fire during one backward pass per forward. Algorithm 1 takes several gradients
+    from one forward pass, each to its own network, with torch.autograd.grad, which DDP's hooks
+    never see; so this step averages them itself (hvg.distributed.average_). Both paths are
+    checked with two processes in tests/test_distributed.py.
+    """
     groups = [list(net.parameters()) for net in networks]
     flat = distributed.average_(
         list(torch.autograd.grad(loss, [p for g in groups for p in g], retain_graph=True))
@@ -150,9 +167,43 @@ def _grads(loss: torch.Tensor, *networks: nn.Module) -> list[list[torch.Tensor]]
     return out
 
 
-def _set_grads(network: nn.Module, grads: list[torch.Tensor]) -> None:
-    for param, grad in zip(network.parameters(), grads, strict=True):
-        param.grad = grad
+@dataclass
+class Terms:
+    """Each loss's gradient with respect to each network that it trains."""
+
+    prior_enc: list[torch.Tensor]  # grad_enc L_prior
+    llike_enc: list[torch.Tensor]  # grad_enc L_llike
+    llike_dec: list[torch.Tensor]  # grad_dec L_llike
+    fool_dec: list[torch.Tensor]  # grad_dec of the decoder's adversarial loss
+    gan_dis: list[torch.Tensor]  # grad_dis L_GAN
+
+
+def gradient_terms(
+    model: VAEGAN, losses: dict[str, torch.Tensor], options: VAEGANOptions
+) -> Terms:
+    """The gradients that Algorithm 1 routes, all from the same forward pass."""
+    enc, dec, dis = model.encoder, model.decoder, model.discriminator
+    llike_enc, llike_dec = gradients(losses["llike"], enc, dec)
+    (prior_enc,) = gradients(losses["prior"], enc)
+    if options.generator == "minimax":  # the decoder's loss is -L_GAN: one backward pass
+        gan_dec, gan_dis = gradients(losses["gan"], dec, dis)
+        fool_dec = [-g for g in gan_dec]
+    else:
+        (fool_dec,) = gradients(losses["decoder_gan"], dec)
+        (gan_dis,) = gradients(losses["gan"], dis)
+    return Terms(prior_enc, llike_enc, llike_dec, fool_dec, gan_dis)
+
+
+def algorithm_1(terms: Terms, options: VAEGANOptions) -> Grads:
+    """The paper's updates: encoder beta * grad L_prior + grad L_llike; decoder gamma * grad
+    L_llike + grad of its adversarial loss; discriminator grad L_GAN."""
+    enc = zip(terms.prior_enc, terms.llike_enc, strict=True)
+    dec = zip(terms.llike_dec, terms.fool_dec, strict=True)
+    return {
+        "encoder": [options.beta * a + b for a, b in enc],
+        "decoder": [options.gamma * a + b for a, b in dec],
+        "discriminator": terms.gan_dis,
+    }
 
 
 def _gate(losses: dict[str, torch.Tensor], options: VAEGANOptions) -> tuple[bool, bool]:
@@ -171,85 +222,72 @@ def _gate(losses: dict[str, torch.Tensor], options: VAEGANOptions) -> tuple[bool
     return (update_dec, update_dis) if (update_dec or update_dis) else (True, True)
 
 
-Schedule = Callable[[int], float]
+def update(
+    model: VAEGAN,
+    optimizers: dict[str, torch.optim.Optimizer],
+    grads: Grads,
+    losses: dict[str, torch.Tensor],
+    options: VAEGANOptions,
+    **extra: float,
+) -> dict[str, float]:
+    """Give each network its gradients and step (the decoder and discriminator unless gating
+    holds them back); return what the step reports, `extra` included."""
+    for name, network_grads in grads.items():
+        for param, grad in zip(getattr(model, name).parameters(), network_grads, strict=True):
+            param.grad = grad
+    update_dec, update_dis = _gate(losses, options)
+    optimizers["encoder"].step()
+    if update_dec:
+        optimizers["decoder"].step()
+    if update_dis:
+        optimizers["discriminator"].step()
+    report = {
+        "prior": losses["prior"].item(),
+        "llike": losses["llike"].item(),
+        "gan": losses["gan"].item(),
+        "d_real": (losses["real_logits"] > 0).float().mean().item(),
+        "d_fake": (losses["fake_logits"] < 0).float().mean().item(),
+        **extra,
+    }
+    if options.margin is not None:
+        report.update(dec_updated=float(update_dec), dis_updated=float(update_dis))
+    return report
 
 
 def vaegan_step(
     model: VAEGAN,
     optimizers: dict[str, torch.optim.Optimizer],
     options: VAEGANOptions,
-    schedule: Schedule | None = None,
     inputs: Inputs | None = None,
 ) -> StepFn:
     """Algorithm 1: every network's gradient from the same forward pass, then three updates.
 
-    With a `schedule` (progressive fusion, hvg.recipes.fusion), the encoder's and decoder's
-    objectives are a blend: `schedule(step)` of Algorithm 1's, the rest a plain VAE's
-    Gaussian likelihood on pixels; the discriminator always learns L_GAN, to be ready.
     With `inputs`, the encoder sees `inputs(x)` (a denoiser, hvg.recipes.denoise).
     """
-    enc, dec, dis = model.encoder, model.decoder, model.discriminator
 
     def step(x: torch.Tensor) -> dict[str, float]:
         model.train()
-        share = 1.0 if schedule is None else schedule(steps_taken(optimizers["encoder"]))
         losses = vaegan_losses(model, x.to(device_of(model)), options, inputs)
-        (llike_enc, llike_dec) = _grads(losses["llike"], enc, dec)
-        (prior_enc,) = _grads(losses["prior"], enc)
-        if options.generator == "minimax":  # the decoder's loss is -L_GAN: one backward pass
-            gan_dec, gan_dis = _grads(losses["gan"], dec, dis)
-            fool_dec = [-g for g in gan_dec]
-        else:
-            (fool_dec,) = _grads(losses["decoder_gan"], dec)
-            (gan_dis,) = _grads(losses["gan"], dis)
-        enc_grads = [
-            options.beta * a + share * b for a, b in zip(prior_enc, llike_enc, strict=True)
-        ]
-        dec_grads = [
-            share * (options.gamma * a + b) for a, b in zip(llike_dec, fool_dec, strict=True)
-        ]
-        if share < 1:  # progressive fusion: the plain VAE's share
-            pixel_enc, pixel_dec = _grads(losses["pixel"], enc, dec)
-            enc_grads = [g + (1 - share) * p for g, p in zip(enc_grads, pixel_enc, strict=True)]
-            dec_grads = [g + (1 - share) * p for g, p in zip(dec_grads, pixel_dec, strict=True)]
-        _set_grads(enc, enc_grads)
-        _set_grads(dec, dec_grads)
-        _set_grads(dis, gan_dis)
-        update_dec, update_dis = _gate(losses, options)
-        optimizers["encoder"].step()
-        if update_dec:
-            optimizers["decoder"].step()
-        if update_dis:
-            optimizers["discriminator"].step()
-        report = {
-            "prior": losses["prior"].item(),
-            "llike": losses["llike"].item(),
-            "gan": losses["gan"].item(),
-            "d_real": (losses["real_logits"] > 0).float().mean().item(),
-            "d_fake": (losses["fake_logits"] < 0).float().mean().item(),
-        }
-        if schedule is not None:
-            report.update(pixel=losses["pixel"].item(), share=share)
-        if options.margin is not None:
-            report.update(dec_updated=float(update_dec), dis_updated=float(update_dis))
-        return report
+        grads = algorithm_1(gradient_terms(model, losses, options), options)
+        return update(model, optimizers, grads, losses, options)
 
     return step
 
 
-def vaegan_recipe(
-    model: VAEGAN,
-    lr: float = 3e-4,
-    schedule: Schedule | None = None,
-    inputs: Inputs | None = None,
-    **options: object,
-) -> Recipe:
-    """RMSProp with learning rate 3e-4 for each network, as in the paper; `options` are
-    `VAEGANOptions` fields. It also trains the fusion models (hvg.models.fusion) and, with
-    `inputs`, the denoiser (hvg.recipes.denoise)."""
-    settings = VAEGANOptions(**options)  # type: ignore[arg-type]
-    optimizers = {
-        name: OPTIMIZERS[settings.optimizer](getattr(model, name).parameters(), lr)
+def vaegan_optimizers(
+    model: VAEGAN, options: VAEGANOptions
+) -> dict[str, torch.optim.Optimizer]:
+    """One optimizer for each of the three networks, as `options.optimizer` says."""
+    return {
+        name: OPTIMIZERS[options.optimizer](getattr(model, name).parameters(), options.lr)
         for name in ("encoder", "decoder", "discriminator")
     }
-    return Recipe(model, optimizers, vaegan_step(model, optimizers, settings, schedule, inputs))
+
+
+def vaegan_recipe(model: VAEGAN, inputs: Inputs | None = None, **options: object) -> Recipe:
+    """RMSProp with learning rate 3e-4 for each network, as in the paper; `options` are
+    `VAEGANOptions` fields. It also trains early and late fusion (hvg.models.fusion) and,
+    with `inputs`, the denoiser (hvg.recipes.denoise)."""
+    settings = VAEGANOptions(**options)  # type: ignore[arg-type]
+    optimizers = vaegan_optimizers(model, settings)
+    return Recipe(model, optimizers, vaegan_step(model, optimizers, settings, inputs))
