@@ -1,8 +1,12 @@
 """Answer checks for the notebooks' exercises: a learner's function against hvg's own.
 
 Each `check_*` calls the learner's function on fixed random inputs, compares it with the
-course's implementation and prints "correct", or a hint naming the likely mistake. A wrong
-answer raises nothing: the check explains, so that a classroom notebook runs to the end.
+course's implementation, prints "correct" or a hint naming the likely mistake, and returns
+whether the answer is right. The check itself never raises, whatever the learner's code does;
+the notebooks' test cells `assert` its verdict, so that nbgrader, which grades a test cell by
+whether it raises, scores it:
+
+    assert check_kl(my_kl), "not right yet: see the hint above"
 """
 
 from __future__ import annotations
@@ -23,12 +27,12 @@ from hvg.recipes.fusion import linear_ramp
 Finder = Callable[[Callable], str | None]
 
 
-def _check(title: str) -> Callable[[Finder], Callable[[Callable], None]]:
-    """Turn a mistake finder (None when right) into a check that prints its verdict."""
+def _check(title: str) -> Callable[[Finder], Callable[[Callable], bool]]:
+    """Turn a mistake finder (None when right) into a check that prints and returns its verdict."""
 
-    def wrap(find: Finder) -> Callable[[Callable], None]:
+    def wrap(find: Finder) -> Callable[[Callable], bool]:
         @functools.wraps(find)
-        def check(answer: Callable) -> None:
+        def check(answer: Callable) -> bool:
             try:
                 problem = find(answer)
             except NotImplementedError:
@@ -36,6 +40,7 @@ def _check(title: str) -> Callable[[Finder], Callable[[Callable], None]]:
             except Exception as error:  # the learner's code may fail in any way: explain it
                 problem = f"calling it raised {type(error).__name__}: {error}"
             print(f"{title}: correct" if problem is None else f"{title}: not yet. {problem}")
+            return problem is None
 
         return check
 

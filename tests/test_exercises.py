@@ -1,10 +1,8 @@
-"""Student notebooks lose their solutions and nothing else; answer checks tell right from wrong."""
+"""Answer checks tell right from wrong: True and "correct" for hvg's answer, False and a hint
+naming the mistake otherwise, and they never raise, whatever the learner's code does."""
 
 import math
-import subprocess
-import sys
 
-import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
@@ -17,95 +15,6 @@ from hvg.metrics.precision_recall import precision_recall
 from hvg.metrics.reconstruction import psnr
 from hvg.models.vae import reparameterize
 from hvg.recipes.fusion import linear_ramp
-from hvg.student import (
-    NOTEBOOKS,
-    PLACEHOLDER,
-    SolutionMarkerError,
-    strip_solutions,
-    student_notebook,
-    write_student_notebooks,
-)
-
-SOURCES = sorted(NOTEBOOKS.glob("*.ipynb"))
-MARKS = ("BEGIN SOLUTION", "END SOLUTION")
-
-
-@pytest.fixture(scope="module")
-def students(tmp_path_factory) -> dict[str, nbformat.NotebookNode]:
-    out = tmp_path_factory.mktemp("student")
-    written = write_student_notebooks(out)
-    assert [p.name for p in written] == [p.name for p in SOURCES]
-    return {p.name: nbformat.read(p, as_version=4) for p in written}
-
-
-def solution_cells(notebook: nbformat.NotebookNode) -> list[int]:
-    return [i for i, c in enumerate(notebook.cells) if MARKS[0] in c.source]
-
-
-def test_every_notebook_has_a_checked_exercise():
-    for path in SOURCES:
-        notebook = nbformat.read(path, as_version=4)
-        solutions = solution_cells(notebook)
-        assert solutions, f"{path.name} has no solution cell"
-        for i in solutions:
-            assert "from hvg.exercises import check_" in notebook.cells[i + 1].source, (
-                f"{path.name}: the cell after solution cell {i} should call a check"
-            )
-
-
-@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
-def test_student_notebook_drops_solutions_and_keeps_everything_else(path, students):
-    teacher, student = nbformat.read(path, as_version=4), students[path.name]
-    nbformat.validate(student)
-    assert len(student.cells) == len(teacher.cells)
-    assert "widgets" not in student.metadata
-    solutions = solution_cells(teacher)
-    for i, (t, s) in enumerate(zip(teacher.cells, student.cells, strict=True)):
-        assert (s.cell_type, s.get("id")) == (t.cell_type, t.get("id"))
-        assert all(mark not in s.source for mark in MARKS)
-        if s.cell_type == "code":
-            assert s.outputs == [] and s.execution_count is None
-        if i not in solutions:
-            assert s.source == t.source, f"cell {i} changed"
-            continue
-        assert PLACEHOLDER in s.source
-        begin = t.source.index("### BEGIN SOLUTION")
-        end = t.source.index("### END SOLUTION")
-        hidden = [line.strip() for line in t.source[begin:end].splitlines()[1:]]
-        assert hidden and all(line not in s.source for line in hidden if line)
-
-
-def test_generator_is_deterministic(tmp_path, students):
-    first = [p.read_bytes() for p in write_student_notebooks(tmp_path)]
-    assert [p.read_bytes() for p in write_student_notebooks(tmp_path)] == first
-    for path in write_student_notebooks(tmp_path):
-        assert nbformat.read(path, as_version=4) == students[path.name]
-
-
-def test_code_solutions_keep_their_indent_and_markdown_solutions_go():
-    code = "def f(x):\n    y = 1\n    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION"
-    assert strip_solutions(code, "code") == f"def f(x):\n    y = 1\n    {PLACEHOLDER}"
-    text = "Why?\n<!-- BEGIN SOLUTION -->\nBecause.\n<!-- END SOLUTION -->\nNext."
-    assert strip_solutions(text, "markdown") == "Why?\nNext."
-    assert strip_solutions("### BEGIN SOLUTION", "raw") == "### BEGIN SOLUTION"
-
-
-@pytest.mark.parametrize(
-    "source",
-    ["### BEGIN SOLUTION\nx = 1", "x = 1\n### END SOLUTION", "### BEGIN SOLUTION\n" * 2],
-)
-def test_unbalanced_markers_are_an_error(source, tmp_path):
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
-    with pytest.raises(SolutionMarkerError, match="cell 0"):
-        student_notebook(notebook)
-    nbformat.write(notebook, tmp_path / "broken.ipynb")
-    run = subprocess.run(
-        [sys.executable, "-m", "hvg.student", str(tmp_path / "out"), "--notebooks", str(tmp_path)],
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 1 and "broken.ipynb, cell 0" in run.stderr
-    assert not (tmp_path / "out").exists()
 
 
 def wrong_reparameterize_variance(mu, logvar):
@@ -176,7 +85,7 @@ CHECKS = [
     "check, right", [c[:2] for c in CHECKS], ids=[c[0].__name__ for c in CHECKS]
 )
 def test_checks_accept_the_package_implementation(check, right, capsys):
-    check(right)
+    assert check(right) is True
     assert capsys.readouterr().out.endswith(": correct\n")
 
 
@@ -186,7 +95,7 @@ def test_checks_accept_the_package_implementation(check, right, capsys):
     ids=[f"{c[0].__name__}: {h}" for c in CHECKS for _, h in c[2]],
 )
 def test_checks_name_the_mistake(check, wrong, hint, capsys):
-    check(wrong)
+    assert check(wrong) is False
     out = capsys.readouterr().out
     assert "not yet" in out and hint in out, out
 
@@ -195,8 +104,8 @@ def test_checks_explain_a_missing_or_crashing_answer(capsys):
     def unanswered(mu, logvar):
         raise NotImplementedError("your answer here")
 
-    exercises.check_kl(unanswered)
-    exercises.check_kl(lambda mu: mu)
+    assert exercises.check_kl(unanswered) is False
+    assert exercises.check_kl(lambda mu: mu) is False
     out = capsys.readouterr().out.splitlines()
     assert "NotImplementedError" in out[0] and "raised TypeError" in out[1]
 
