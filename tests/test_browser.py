@@ -22,8 +22,7 @@ from typing import NamedTuple
 
 import nbformat
 import pytest
-
-from hvg.student import clear_outputs
+from nbconvert.preprocessors import ClearOutputPreprocessor
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -78,8 +77,11 @@ def _free_port() -> int:
 def _copy_course(notebook: str, root: Path) -> None:
     """The notebook, never run, in root/notebooks; its sibling folders linked for its ../ paths."""
     (root / "notebooks").mkdir()
-    source = nbformat.read(ROOT / "notebooks" / notebook, as_version=4)
-    nbformat.write(clear_outputs(source), root / "notebooks" / notebook)
+    never_run, _ = ClearOutputPreprocessor().preprocess(
+        nbformat.read(ROOT / "notebooks" / notebook, as_version=4), {}
+    )
+    never_run.metadata.pop("widgets", None)  # saved widget state, as if never run
+    nbformat.write(never_run, root / "notebooks" / notebook)
     for folder in ("data", "checkpoints", "bench"):
         (root / folder).symlink_to(ROOT / folder, target_is_directory=True)
 
