@@ -19,11 +19,12 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 from torch import nn
 
+from hvg.config import REPOSITORY
 from hvg.files import atomic_write
 from hvg.models.base import device_of
 from hvg.registry import REGISTRY, build_model, model_name
 
-CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
+CHECKPOINT_DIR = REPOSITORY / "checkpoints"
 OPTIM, RNG = "__optim__.", "__rng__"
 
 

@@ -17,7 +17,9 @@ import nbformat
 from nbformat import NotebookNode
 from nbgrader.nbgraderformat import MetadataValidator, ValidationError
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+from hvg.config import REPOSITORY
+
+NOTEBOOKS = REPOSITORY / "notebooks"
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"  # nbgrader's delimiters, matched anywhere in a line
 GRADE_ID = re.compile(r"^[a-zA-Z0-9_-]+$")  # what nbgrader's gradebook accepts
 CHECKED = re.compile(r"^assert check_\w+\(", re.M)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import random
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 import torch
 
 T = TypeVar("T")
+
+# The clone hvg is installed from (pip install -e): data/, checkpoints/, bench/, notebooks/.
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}

@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler, Subset, TensorDataset
 from torchvision import datasets, transforms
 from torchvision.datasets.utils import check_integrity, extract_archive
 
-from hvg.config import offline
+from hvg.config import REPOSITORY, offline
 from hvg.files import atomic_write
 
 
@@ -111,7 +111,7 @@ def data_root() -> Path:
     """$HVG_DATA, else the repository's data/ folder (it ships MNIST), else ~/.cache/hvg."""
     if os.environ.get("HVG_DATA"):
         return Path(os.environ["HVG_DATA"]).expanduser().resolve()
-    repo_data = Path(__file__).resolve().parents[1] / "data"
+    repo_data = REPOSITORY / "data"
     if (repo_data / "mnist").is_dir():
         return repo_data
     return Path.home() / ".cache" / "hvg"

@@ -11,7 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-BENCH_DIR = Path(__file__).resolve().parents[1] / "bench"
+from hvg.config import REPOSITORY
+
+BENCH_DIR = REPOSITORY / "bench"
 
 
 def bench_report(name: str, directory: Path = BENCH_DIR) -> dict[str, Any]:
