@@ -56,9 +56,10 @@ class GaussianMixture:
             second = torch.stack([(x * r[:, j : j + 1]).T @ x for j in range(k)])
             cov = second / counts[:, None, None] - means[:, :, None] * means[:, None, :]
             mixture = cls(counts / n, means, cov + ridge)
-            gain, previous = likelihood.mean().item() - previous, likelihood.mean().item()
-            if gain < tol:
+            current = likelihood.mean().item()
+            if current - previous < tol:
                 break
+            previous = current
         return mixture
 
     def _joint(self, x: torch.Tensor) -> torch.Tensor:
