@@ -286,3 +286,24 @@ def check_psnr(psnr_fn: Callable) -> str | None:
             return "one MSE over the whole batch: compute the PSNR per image, then average."
         return "compare with 10 * log10(2 ** 2 / mse), the MSE of each image over its pixels."
     return None
+
+
+@_check("projection discriminator")
+def check_projection(projection: Callable) -> str | None:
+    """logit = h . w + b + embed[y] . h (Miyato & Koyama), one per image."""
+    generator = torch.Generator().manual_seed(0)
+    h = torch.randn(6, 5, generator=generator)
+    w, b = torch.randn(5, generator=generator), torch.tensor(0.3)
+    embed = torch.randn(10, 5, generator=generator)
+    labels = torch.tensor([0, 3, 3, 9, 1, 7])
+    expected = h @ w + b + (embed[labels] * h).sum(1)
+    answer = projection(h, labels, w, b, embed)
+    if problem := _tensor(answer, (6,), "one logit per image"):
+        return problem
+    if _close(answer, h @ w + b):
+        return "the class term is missing: add the inner product embed[labels] . h."
+    if _close(answer, h @ w + b + embed[labels].sum(1)):
+        return "the class term must weigh the features: (embed[labels] * h).sum(1)."
+    if not _close(answer, expected):
+        return "compare with h @ w + b + (embed[labels] * h).sum(dim=1)."
+    return None

@@ -37,6 +37,11 @@ SHIPPED: dict[str, dict[str, Any]] = {
     },
     "denoiser-vae": {"steps": 4_000, "batch_size": 64},
     "denoiser-ae": {"steps": 4_000, "batch_size": 64},
+    "cvaegan": {
+        "steps": 5_000,
+        "batch_size": 64,
+        "options": {"generator": "non-saturating", "gamma": 1e-3, "beta": 10.0, "margin": 0.35},
+    },
 }
 
 

@@ -22,6 +22,9 @@ from hvg.models import (
     VAE,
     VAEGAN,
     Classifier,
+    ConditionalGAN,
+    ConditionalVAE,
+    ConditionalVAEGAN,
     Denoiser,
     DenoisingAutoencoder,
     DenoisingVAE,
@@ -31,6 +34,7 @@ from hvg.models import (
 )
 from hvg.recipes.base import Recipe
 from hvg.recipes.classifier import ClassifierOptions, classifier_recipe
+from hvg.recipes.conditional import cgan_recipe, cvae_recipe, cvaegan_recipe
 from hvg.recipes.dcgan import DCGANOptions, dcgan_recipe
 from hvg.recipes.denoise import (
     DenoisingAEOptions,
@@ -75,6 +79,9 @@ REGISTRY: dict[str, Entry] = {
     "denoiser": Entry(Denoiser, denoiser_recipe, VAEGANOptions),
     "denoiser-vae": Entry(DenoisingVAE, denoising_vae_recipe, DenoisingVAEOptions),
     "denoiser-ae": Entry(DenoisingAutoencoder, denoising_ae_recipe, DenoisingAEOptions),
+    "cvae": Entry(ConditionalVAE, cvae_recipe, VAEOptions),
+    "cgan": Entry(ConditionalGAN, cgan_recipe, DCGANOptions),
+    "cvaegan": Entry(ConditionalVAEGAN, cvaegan_recipe, VAEGANOptions),
 }
 
 

@@ -16,10 +16,12 @@ import torch
 from hvg.denoising import Method, read_picture
 from hvg.latent import interpolate
 from hvg.metrics import psnr, ssim
+from hvg.models.conditional import ConditionalVAE, ConditionalVAEGAN, translate
 from hvg.noise import KINDS, LEVELS, corrupt
 from hvg.plots import pca, png_bytes
 
 Decode = Callable[[torch.Tensor], torch.Tensor]  # codes (B, D) -> images (B, C, H, W) in [-1, 1]
+ConditionalModel = ConditionalVAE | ConditionalVAEGAN  # a class-conditional model with an encoder
 
 
 def _render(decode: Decode, z: torch.Tensor, scale: int) -> bytes:
@@ -403,3 +405,58 @@ def _captions(names: list[str], labels: list[str], width: int) -> str:
         for n, label in zip(names, labels, strict=True)
     )
     return f"<table style='border-collapse:collapse;table-layout:fixed'><tr>{cells}</tr></table>"
+
+
+class Translator(View):
+    """Pick a test digit and a target class: the digit beside its code decoded as the target,
+    the exemplar's style with new content (hvg.models.conditional.translate)."""
+
+    def __init__(
+        self, model: ConditionalModel, images: torch.Tensor, labels: torch.Tensor, scale: int = 6
+    ):
+        self.model, self.images, self.labels, self.scale = model, images, labels, scale
+        self.index = widgets.IntSlider(
+            value=0, min=0, max=len(images) - 1, description="digit", continuous_update=False
+        )
+        self.target = widgets.Dropdown(
+            options=list(range(model.num_classes)), value=0, description="write as"
+        )
+        self.caption = widgets.HTML()
+        super().__init__("translation-image", [self.index, self.target, self.caption])
+        self.watch([self.index, self.target])
+        self.redraw()
+
+    def pair(self) -> torch.Tensor:
+        """The chosen digit and its translation to the target class, (2, C, H, W)."""
+        i = self.index.value
+        x, y = self.images[i][None], self.labels[i][None]
+        return torch.cat([x, translate(self.model, x, y, torch.tensor([self.target.value]))])
+
+    def redraw(self, change: dict | None = None) -> None:
+        label, target = int(self.labels[self.index.value]), self.target.value
+        self.caption.value = f"test digit {self.index.value}, a {label}, written as a {target}"
+        self.image.value = png_bytes(self.pair(), nrow=2, scale=self.scale)
+
+
+class StyleSliders(LatentSliders):
+    """Latent sliders at a chosen class: with the class given, the code holds only the style,
+    so the same slider moves every digit alike (slant, thickness, width)."""
+
+    def __init__(
+        self,
+        model: ConditionalModel,
+        codes: torch.Tensor,
+        n_sliders: int = 4,
+        limit: float = 3.0,
+        scale: int = 6,
+    ):
+        self.digit = widgets.Dropdown(
+            options=list(range(model.num_classes)), value=0, description="digit"
+        )
+
+        def decode(z: torch.Tensor) -> torch.Tensor:
+            return model.decode(z, torch.full((len(z),), self.digit.value))
+
+        super().__init__(decode, codes, n_sliders, limit, scale)
+        self.children = (self.digit, *self.children)
+        self.watch([self.digit])

@@ -13,6 +13,7 @@ from hvg.losses import discriminator_loss, gaussian_nll, kl_normal
 from hvg.metrics.fid import frechet_distance
 from hvg.metrics.precision_recall import precision_recall
 from hvg.metrics.reconstruction import psnr
+from hvg.models.conditional import Projection
 from hvg.models.vae import reparameterize
 from hvg.recipes.fusion import linear_ramp
 
@@ -37,6 +38,16 @@ def wrong_frechet_elementwise(mu1, s1, mu2, s2):
 def wrong_precision_with_self(real, fake, k):
     radii = torch.cdist(real, real).topk(k, dim=1, largest=False).values[:, -1]
     return (torch.cdist(fake, real) <= radii).any(1).float().mean().item()
+
+
+def projection(h, labels, w, b, embed):
+    """hvg's own head, given the exercise's weights."""
+    head = Projection(len(w), len(embed))
+    with torch.no_grad():
+        head.linear.weight.copy_(w[None])
+        head.linear.bias.copy_(b[None])
+        head.embed.weight.copy_(embed)
+    return head(h, labels).detach()
 
 
 # (check, the package's answer, [(a realistic wrong answer, what the hint must say)])
@@ -77,6 +88,11 @@ CHECKS = [
     (exercises.check_psnr, psnr, [
         (lambda d, c: psnr(d, c) - 20 * math.log10(2), "2, not 1"),
         (lambda d, c: 10 * torch.log10(4 / (d - c).pow(2).mean()), "per image"),
+    ]),
+    (exercises.check_projection, projection, [
+        (lambda h, y, w, b, e: h @ w + b, "class term is missing"),
+        (lambda h, y, w, b, e: h @ w + b + e[y].sum(1), "weigh the features"),
+        (lambda h, y, w, b, e: h @ w + (e[y] * h).sum(1), "compare with"),
     ]),
 ]  # fmt: skip
 

@@ -67,5 +67,5 @@ def test_given_flags_reach_the_recipe_and_others_keep_its_defaults():
 
 
 def test_an_unknown_model_names_the_registered_ones():
-    with pytest.raises(ValueError, match="unknown model 'gan': choose one of classifier, dcgan"):
+    with pytest.raises(ValueError, match="unknown model 'gan': choose one of cgan, classifier"):
         build_model("gan")

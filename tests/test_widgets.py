@@ -10,8 +10,10 @@ from PIL import Image
 
 from hvg.denoising import filter_method
 from hvg.metrics import psnr
-from hvg.models import VAE
+from hvg.models import VAE, ConditionalVAE
+from hvg.models.conditional import translate
 from hvg.noise import corrupt
+from hvg.plots import png_bytes
 from hvg.widgets import (
     DenoiseExplorer,
     Interpolation,
@@ -21,6 +23,8 @@ from hvg.widgets import (
     SeedPicker,
     SideBySide,
     SnapshotSlider,
+    StyleSliders,
+    Translator,
 )
 
 
@@ -208,3 +212,35 @@ def test_denoise_explorer_takes_an_uploaded_picture_or_says_why_not():
     assert view.index.value == view.index.max == 3
     shown = view.row()[0, 0]  # read light on dark, as MNIST
     assert shown[14, 14] > 0.9 and shown[14, 3] < -0.9
+
+
+def test_translator_shows_the_digit_and_its_translation_to_the_chosen_class():
+    torch.manual_seed(0)
+    cvae = ConditionalVAE().eval()
+    images = torch.rand(5, 1, 28, 28) * 2 - 1
+    labels = torch.tensor([3, 1, 4, 1, 5])
+    view = Translator(cvae, images, labels)
+    pair = view.pair()
+    assert torch.equal(pair[0], images[0])
+    assert torch.equal(pair[1:], translate(cvae, images[:1], labels[:1], torch.tensor([0])))
+    first = view.image.value
+    view.target.value = 7
+    assert view.image.value != first and "a 3, written as a 7" in view.caption.value
+    view.index.value = 2
+    assert "test digit 2, a 4" in view.caption.value
+
+
+def test_style_sliders_redraw_for_the_chosen_class():
+    torch.manual_seed(0)
+    cvae = ConditionalVAE(latent_dim=8).eval()
+    codes = torch.randn(100, 8, generator=torch.Generator().manual_seed(1))
+    view = StyleSliders(cvae, codes, n_sliders=2)
+    assert view.children[0] is view.digit and len(view.sliders) == 2
+    as_zero = view.image.value
+    view.digit.value = 6
+    as_six = view.image.value
+    assert as_six != as_zero
+    expected = png_bytes(cvae.decode(view.latent()[None], torch.tensor([6])), scale=6)
+    assert as_six == expected
+    view.sliders[1].value = 2.0
+    assert view.image.value != as_six

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hvg.models.classifier import Classifier
+from hvg.models.conditional import ConditionalGAN, ConditionalVAE, ConditionalVAEGAN
 from hvg.models.dcgan import DCGAN
 from hvg.models.denoiser import Denoiser, DenoisingAutoencoder, DenoisingVAE
 from hvg.models.fusion import EarlyFusion, LateFusion, ProgressiveFusion
@@ -11,6 +12,9 @@ from hvg.models.vaegan import VAEGAN
 
 __all__ = [
     "Classifier",
+    "ConditionalGAN",
+    "ConditionalVAE",
+    "ConditionalVAEGAN",
     "DCGAN",
     "Denoiser",
     "DenoisingAutoencoder",

@@ -109,20 +109,28 @@ Inputs = Callable[[torch.Tensor], torch.Tensor]  # what the encoder sees of a ba
 
 
 def vaegan_losses(
-    model: VAEGAN, x: torch.Tensor, options: VAEGANOptions, inputs: Inputs | None = None
+    model: VAEGAN,
+    x: torch.Tensor,
+    options: VAEGANOptions,
+    inputs: Inputs | None = None,
+    labels: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """One forward pass: L_prior, L_llike, L_GAN, the decoder's adversarial loss, D's logits.
 
     The encoder sees `inputs(x)` when given (a denoiser: x corrupted); every other term, the
-    reconstruction's target included, uses x itself.
+    reconstruction's target included, uses x itself. With `labels` (the conditional VAE-GAN,
+    hvg.models.conditional), each network also gets each image's label, and the prior samples
+    are drawn as the batch's classes.
     """
     n = len(x)
-    mu, logvar = model.encoder(x if inputs is None else inputs(x))
+    y = () if labels is None else (labels,)
+    mu, logvar = model.encoder(x if inputs is None else inputs(x), *y)
     noise = torch.randn(n, model.noise_dim, device=x.device)  # fusion models' GAN noise
     z = torch.cat([reparameterize(mu, logvar), noise], dim=1)
     z_prior = torch.randn_like(z)
-    x_tilde, x_prior = model.decoder(torch.cat([z, z_prior])).split(n)
-    logits, features = model.discriminator(torch.cat([x, x_tilde, x_prior]))
+    x_tilde, x_prior = model.decoder(torch.cat([z, z_prior]), *(c.repeat(2) for c in y)).split(n)
+    judged = torch.cat([x, x_tilde, x_prior])
+    logits, features = model.discriminator(judged, *(c.repeat(3) for c in y))
     real, tilde, prior = logits.split(n)
     fakes = (tilde, prior) if options.d_sees_recon else (prior,)
     gan = discriminator_loss(real, *fakes)
@@ -262,12 +270,15 @@ def vaegan_step(
 ) -> StepFn:
     """Algorithm 1: every network's gradient from the same forward pass, then three updates.
 
-    With `inputs`, the encoder sees `inputs(x)` (a denoiser, hvg.recipes.denoise).
+    With `inputs`, the encoder sees `inputs(x)` (a denoiser, hvg.recipes.denoise); with
+    `labels`, every network sees them too (the conditional VAE-GAN).
     """
 
-    def step(x: torch.Tensor) -> dict[str, float]:
+    def step(x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, float]:
         model.train()
-        losses = vaegan_losses(model, x.to(device_of(model)), options, inputs)
+        device = device_of(model)
+        labels = None if labels is None else labels.to(device)
+        losses = vaegan_losses(model, x.to(device), options, inputs, labels)
         grads = algorithm_1(gradient_terms(model, losses, options), options)
         return update(model, optimizers, grads, losses, options)
 
