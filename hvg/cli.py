@@ -1,4 +1,4 @@
-"""Command line: `python -m hvg train`, `sample`, `denoise` and `export`.
+"""Command line: `python -m hvg train`, `sample`, `denoise`, `evaluate` and `export`.
 
 The CLI calls the same functions as the notebooks (hvg.recipes, hvg.checkpoints): one recipe
 trains a model whether it is asked for here or by a notebook.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import json
 import os
 import sys
 import typing
@@ -18,9 +19,10 @@ import torch
 
 from hvg import distributed
 from hvg.checkpoints import CheckpointError, load_history, load_model, read_metadata, save_model
-from hvg.data import DATASETS, DatasetUnavailableError
+from hvg.data import DATASETS, DatasetUnavailableError, load_dataset
 from hvg.denoising import denoise_batched
 from hvg.files import read_npz, write_npz
+from hvg.folder import SPLITS, Folder, is_folder, load_folder
 from hvg.registry import REGISTRY, entry, model_name
 from hvg.run import train_model
 from hvg.train import NonFiniteLossError, TrainConfig
@@ -62,11 +64,48 @@ def training_settings(args: argparse.Namespace) -> dict[str, object]:
     return {k: v for k, v in settings.items() if v not in (None, {})}
 
 
+def dataset_name(name: str, channels: int | None = None, skip_unreadable: bool = False) -> str:
+    """A data set's name as checkpoints record it: a registry name, or a folder's
+    `folder:/absolute/path[?options]` with `--channels` and `--skip-unreadable` in it."""
+    if is_folder(name):
+        folder = Folder.parse(name)
+        return dataclasses.replace(
+            folder,
+            channels=channels or folder.channels,
+            skip_unreadable=skip_unreadable or folder.skip_unreadable,
+        ).name
+    if name not in DATASETS:
+        raise ValueError(
+            f"unknown data set {name!r}: choose one of {', '.join(sorted(DATASETS))}, or "
+            "folder:PATH (any folder of images)"
+        )
+    if channels is not None or skip_unreadable:
+        raise ValueError("--channels and --skip-unreadable apply to folder:PATH data sets only")
+    return name
+
+
+def short_name(dataset: str) -> str:
+    """The data set's part of a checkpoint's file name: its name, or folder-NAME for a folder."""
+    return Folder.parse(dataset).short if is_folder(dataset) else dataset
+
+
+def check_resumable(checkpoint: Path, dataset: str) -> None:
+    """Refuse to resume a checkpoint trained on another data set (another folder, same name)."""
+    recorded = read_metadata(checkpoint).get("dataset", dataset) if checkpoint.exists() else dataset
+    if recorded != dataset:
+        raise ValueError(
+            f"{checkpoint} was trained on {recorded}, not {dataset}: pass another --out to "
+            "train a new model (or the same data set to resume)"
+        )
+
+
 def train(args: argparse.Namespace) -> None:
     """Train a model into OUT/MODEL-DATASET.safetensors, resuming if that file exists."""
-    checkpoint = Path(args.out) / f"{args.model}-{args.dataset}.safetensors"
+    dataset = dataset_name(args.dataset, args.channels, args.skip_unreadable)
+    checkpoint = Path(args.out) / f"{args.model}-{short_name(dataset)}.safetensors"
+    check_resumable(checkpoint, dataset)
     config = TrainConfig(
-        dataset=args.dataset, checkpoint=checkpoint, every=args.checkpoint_every,
+        dataset=dataset, checkpoint=checkpoint, every=args.checkpoint_every,
         sample_every=args.sample_every, sample_dir=beside(checkpoint, "samples"),
         keep_every=args.keep_every, keep_dir=beside(checkpoint, "steps"),
         command=launch_command(), **training_settings(args),
@@ -152,16 +191,22 @@ def option_type(option: dataclasses.Field) -> type:
     return next(k for k in typing.get_args(hint) or (hint,) if k is not type(None))
 
 
+def generative(checkpoint: str) -> torch.nn.Module:
+    """The model of a checkpoint, refused unless it generates images (has `sample`)."""
+    model = load_model(checkpoint)
+    if not hasattr(model, "sample"):
+        raise ValueError(
+            f"{checkpoint} holds a {model_name(model)}, which does not generate images: "
+            "use a generative model's checkpoint (vae, dcgan, vaegan, fusion, denoiser)"
+        )
+    return model
+
+
 def sample(args: argparse.Namespace) -> None:
     """Draw images from a checkpoint's prior and save them as uint8 (N, C, H, W) in an npz."""
     if args.n < 1:
         raise ValueError(f"-n must be at least 1, got {args.n}")
-    model = load_model(args.checkpoint)
-    if not hasattr(model, "sample"):
-        raise ValueError(
-            f"{args.checkpoint} holds a {model_name(model)}, which does not generate images: "
-            "use a generative model's checkpoint (vae, dcgan, vaegan, fusion, denoiser)"
-        )
+    model = generative(args.checkpoint)
     generator = torch.Generator().manual_seed(args.seed)
     images = model.sample(args.n, generator=generator)
     out = write_npz(images, args.output)
@@ -169,16 +214,59 @@ def sample(args: argparse.Namespace) -> None:
 
 
 def denoise(args: argparse.Namespace) -> None:
-    """Denoise the uint8 (N, C, H, W) `images` of an npz file with a denoiser checkpoint."""
+    """Denoise the uint8 (N, C, H, W) `images` of an npz file, or a folder's images read at the
+    model's channels and size, with a denoiser checkpoint."""
     model = load_model(args.checkpoint).eval()
     if not hasattr(model, "denoise"):
         raise ValueError(
             f"{args.checkpoint} holds a {model_name(model)}, which cannot denoise: use a denoiser "
             "(checkpoints/denoiser-mnist.safetensors, or `python -m hvg train denoiser`)"
         )
-    noisy = read_npz(args.input, model.config["channels"], model.config["image_size"])
+    channels, size = model.config["channels"], model.config["image_size"]
+    if args.dataset is None:
+        noisy, what = read_npz(args.input, channels, size), ""
+    elif is_folder(args.dataset):
+        folder = dataset_name(args.dataset, channels, args.skip_unreadable)
+        noisy = load_folder(folder, args.split, size)[0]
+        what = f" (the {args.split!r} images of {Folder.parse(folder).root}, in path order)"
+    else:
+        raise ValueError(
+            f"denoise --dataset takes folder:PATH (a folder of your images), not "
+            f"{args.dataset!r}: for other images, save them in an npz file for -i"
+        )
     clean = denoise_batched(model.denoise, noisy)
-    print(f"wrote {len(clean)} denoised images to {write_npz(clean, args.output)}")
+    print(f"wrote {len(clean)} denoised images{what} to {write_npz(clean, args.output)}")
+
+
+def evaluate(args: argparse.Namespace) -> None:
+    """Score a generative checkpoint's samples against a data set's real images (FID,
+    precision, recall, F1, IS): print one metric a line, and write them as JSON if asked."""
+    from hvg.metrics import evaluate as scores  # here: a second of imports the rest never needs
+
+    model = generative(args.checkpoint)
+    dataset = args.dataset or read_metadata(args.checkpoint).get("dataset")
+    if dataset is None:
+        raise ValueError(f"{args.checkpoint} records no data set: pass --dataset")
+    folder = is_folder(dataset)
+    dataset = dataset_name(
+        dataset, model.config["channels"] if folder else None, args.skip_unreadable
+    )
+    features = args.features or ("inception" if folder else "domain")
+    if folder and features == "domain":
+        raise ValueError(
+            "a folder has no domain classifier: use --features inception (the default for folders)"
+        )
+    size = model.config["image_size"]
+    n = args.n if args.n is not None else min(10_000, len(load_dataset(dataset, args.split, size)))
+    try:
+        metrics = scores(model, dataset, n, features, args.split, seed=args.seed)
+    except FileNotFoundError as err:  # no domain classifier shipped for this data set
+        raise ValueError(str(err)) from None
+    for key, value in metrics.items():
+        print(f"{key}: {value:.4g}" if isinstance(value, float) else f"{key}: {value}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(metrics, indent=2) + "\n")
+        print(f"wrote {args.json}")
 
 
 def export(args: argparse.Namespace) -> None:
@@ -205,14 +293,25 @@ def parser() -> argparse.ArgumentParser:
         "DistributedDataParallel, each on its own shard of the data; resume with the same K.",
     )  # fmt: skip
     t.add_argument("model", choices=sorted(REGISTRY), help="which model to train")
-    t.add_argument("--dataset", default="mnist", choices=sorted(DATASETS), help="data set")
+    t.add_argument(
+        "--dataset", default="mnist",
+        help=f"{', '.join(sorted(DATASETS))}, or folder:PATH, any folder of images (hvg.folder: "
+        "a sub-folder per class or flat; split 80/10/10 by a hash of each file's path) (mnist)",
+    )  # fmt: skip
+    t.add_argument(
+        "--channels", type=int, choices=(1, 3), default=None,
+        help="read a folder as grayscale (1) or RGB (3) (1 if all its images are gray, else 3)",
+    )  # fmt: skip
+    add_skip_flag(t)
     t.add_argument("--out", required=True, help="folder for the checkpoint (and sample grids)")
     t.add_argument("--steps", type=int, default=10_000, help="train until this step (10000)")
     t.add_argument(
         "--batch-size", type=int, default=128,
         help="images per step and process (128); under torchrun K processes see K times as many",
     )  # fmt: skip
-    t.add_argument("--image-size", type=int, default=None, help="side in pixels (native)")
+    t.add_argument(
+        "--image-size", type=int, default=None, help="side in pixels (native; a folder's: 32)"
+    )
     t.add_argument("--limit", type=int, default=None, help="use only the first N images")
     t.add_argument(
         "--seed", type=int, default=0,
@@ -240,14 +339,42 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(run=sample)
 
     d = commands.add_parser(
-        "denoise", help="denoise the images of an npz file with a denoiser checkpoint",
+        "denoise", help="denoise the images of an npz file or a folder with a denoiser checkpoint",
         description="Read uint8 images (N, C, H, W) at the model's size from the key `images` "
-        "of INPUT, denoise them, and write them the same way to OUTPUT.",
+        "of INPUT, or the images of a folder (--dataset folder:PATH, read at the model's "
+        "channels and size), denoise them, and write them as uint8 (N, C, H, W) to OUTPUT.",
     )  # fmt: skip
     d.add_argument("checkpoint", help="a denoiser (e.g. checkpoints/denoiser-mnist.safetensors)")
-    d.add_argument("-i", "--input", required=True, help="npz file of noisy images, key `images`")
+    source = d.add_mutually_exclusive_group(required=True)
+    source.add_argument("-i", "--input", help="npz file of noisy images, key `images`")
+    source.add_argument("--dataset", help="folder:PATH, a folder of images to denoise")
+    d.add_argument(
+        "--split", default="all", choices=SPLITS, help="which of the folder's images (all)"
+    )
+    add_skip_flag(d)
     d.add_argument("-o", "--output", required=True, help="npz file to write, key `images`")
     d.set_defaults(run=denoise)
+
+    v = commands.add_parser(
+        "evaluate", help="score a generative checkpoint: FID, precision, recall, F1, IS",
+        description="Draw N images from CHECKPOINT and compare them with the first N real "
+        "images of a split (hvg.metrics.evaluate); real features are cached on disk.",
+    )  # fmt: skip
+    v.add_argument("checkpoint", help="a generative model's checkpoint")
+    v.add_argument("--dataset", help="the real images (the data set the checkpoint records)")
+    v.add_argument(
+        "--features", choices=("domain", "inception"), default=None,
+        help="domain: the data set's shipped classifier (fast); inception: TF-Inception, the "
+        "published metrics (domain; inception for a folder, which has no classifier)",
+    )  # fmt: skip
+    v.add_argument(
+        "-n", type=int, default=None, help="images of each kind (the split's, at most 10000)"
+    )
+    v.add_argument("--split", default="test", help="the split of real images (test)")
+    v.add_argument("--seed", type=int, default=0, help="seed for the model's draws (0)")
+    v.add_argument("--json", metavar="OUT", help="also write the metrics to this JSON file")
+    add_skip_flag(v)
+    v.set_defaults(run=evaluate)
 
     e = commands.add_parser(
         "export", help="write a weights-only copy of a checkpoint (for shipping)",
@@ -258,6 +385,15 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("-o", "--output", required=True, help="the .safetensors file to write")
     e.set_defaults(run=export)
     return root
+
+
+def add_skip_flag(p: argparse.ArgumentParser) -> None:
+    """--skip-unreadable: a folder's unreadable files are skipped with a warning, not fatal."""
+    p.add_argument(
+        "--skip-unreadable", action="store_true",
+        help="skip a folder's unreadable image files, each with a warning (default: stop, "
+        "naming the file)",
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:

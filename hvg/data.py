@@ -3,7 +3,7 @@
 Every data set gives (image, label) pairs: a float32 tensor (C, H, W) in [-1, 1] and an int.
 MNIST loads from the repository's `data/mnist/` with no network; the others download through
 torchvision when they can, and otherwise stop with a message that says what to fetch, from
-where, and the exact folder to put it in.
+where, and the exact folder to put it in. `folder:PATH` names any folder of images (hvg.folder).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from torchvision.datasets.utils import check_integrity, extract_archive
 
 from hvg.config import REPOSITORY, offline
 from hvg.files import atomic_write
+from hvg.folder import is_folder, load_folder
 
 VALIDATION_START = 55_000  # training images from here on are held out to choose settings with
 
@@ -124,7 +125,10 @@ def _check_args(name: str, split: str, image_size: int | None) -> tuple[str, Dat
     key = str(name).strip().lower()
     key = ALIASES.get(key, key)
     if key not in DATASETS:
-        raise ValueError(f"unknown data set {name!r}: choose one of {', '.join(DATASETS)}")
+        raise ValueError(
+            f"unknown data set {name!r}: choose one of {', '.join(DATASETS)}, or folder:PATH "
+            "(any folder of images)"
+        )
     spec = DATASETS[key]
     if split not in spec.splits:
         raise ValueError(f"{key} has no split {split!r}: choose one of {', '.join(spec.splits)}")
@@ -353,8 +357,11 @@ def load_dataset(
 
     `root` defaults to data_root(). MNIST, Fashion-MNIST and CIFAR-10 are held in memory as
     one tensor; CelebA reads its JPEGs per item and has label 0. `verify=False` skips the
-    official MD5 checks of CIFAR-10 and CelebA, for copies re-packed by hand.
+    official MD5 checks of CIFAR-10 and CelebA, for copies re-packed by hand. `folder:PATH`
+    reads any folder of images, held in memory (hvg.folder: its splits, colour and options).
     """
+    if is_folder(name):
+        return _Images(*load_folder(name, split, image_size))
     name, spec = _check_args(name, split, image_size)
     root = Path(root).expanduser().resolve() if root is not None else data_root()
     size = image_size or spec.native_size

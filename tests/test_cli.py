@@ -1,7 +1,9 @@
 """The command line, run as a user runs it: `python -m hvg ...` in a subprocess."""
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from hvg.checkpoints import load_history, read_metadata
+from hvg.cli import main
 
 
 def hvg(*args: str) -> subprocess.CompletedProcess:
@@ -151,3 +154,92 @@ def test_denoise_round_trips_uint8_images_and_refuses_bad_input(tmp_path):
     assert vae.returncode == 0, vae.stderr
     result = hvg("denoise", str(tmp_path / "vae-mnist.safetensors"), "-i", "x", "-o", str(out))
     assert result.returncode == 2 and "holds a vae, which cannot denoise" in result.stderr
+
+
+def own_images(folder: Path) -> None:
+    """A learner's folder: grayscale PNGs and JPEGs of mixed sizes, and one broken file."""
+    rng = np.random.default_rng(0)
+    for i in range(40):
+        side = int(rng.integers(16, 48))
+        pixels = rng.integers(0, 256, (side, side + i % 7), np.uint8)
+        Image.fromarray(pixels).save(folder / f"scan-{i:02d}.{'png' if i % 3 else 'jpg'}")
+    (folder / "broken.png").write_bytes(b"half a file")
+
+
+def test_a_folder_round_trips_through_train_sample_denoise_and_evaluate(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("HVG_OFFLINE", "1")  # the offline Inception: no download attempt
+    monkeypatch.setenv("HVG_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "sonar"
+    folder.mkdir()
+    own_images(folder)
+    tiny = ("--image-size", "16", "--steps", "3", "--batch-size", "8", "--width", "4")
+    train = ["train", "denoiser", "--dataset", f"folder:{folder}", *tiny, "--out", str(tmp_path)]
+    assert main(train) == 2
+    assert "cannot read" in capsys.readouterr().err  # broken.png stops it, named
+    with pytest.warns(UserWarning, match="skipped .*broken.png"):
+        assert main([*train, "--skip-unreadable"]) == 0
+    ckpt = tmp_path / "denoiser-folder-sonar.safetensors"
+    assert read_metadata(ckpt)["dataset"] == f"folder:{folder}?skip-unreadable"
+
+    assert main(["sample", str(ckpt), "-n", "3", "-o", str(tmp_path / "s.npz")]) == 0
+    assert np.load(tmp_path / "s.npz")["images"].shape == (3, 1, 16, 16)
+
+    out = tmp_path / "clean.npz"
+    denoise = ["denoise", str(ckpt), "--dataset", f"folder:{folder}", "-o", str(out)]
+    assert main([*denoise, "--skip-unreadable"]) == 0
+    assert np.load(out)["images"].shape == (40, 1, 16, 16)  # every readable image, in order
+
+    scores = tmp_path / "scores.json"
+    evaluate = ["evaluate", str(ckpt), "-n", "4", "--split", "all", "--json", str(scores)]
+    capsys.readouterr()
+    with pytest.warns(UserWarning, match="skipped .*broken.png"):
+        assert main(evaluate) == 0
+    printed = capsys.readouterr().out
+    metrics = json.loads(scores.read_text())
+    assert f"fid: {metrics['fid']:.4g}" in printed and metrics["fid"] > 0
+    assert metrics["features"].startswith("TF-Inception") and metrics["n"] == 4
+    assert metrics["dataset"] == f"folder:{folder}?channels=1&skip-unreadable"
+    cached = list((tmp_path / "cache").iterdir())
+    assert len(cached) == 1 and cached[0].name.startswith("folder-sonar-")
+
+    Image.fromarray(np.full((20, 20), 255, np.uint8)).save(folder / "scan-00.jpg")
+    with pytest.warns(UserWarning, match="cached features .* are stale"):
+        assert main(evaluate) == 0
+    assert json.loads(scores.read_text())["fid"] != metrics["fid"]  # the new image counts
+
+
+def test_folder_mistakes_are_one_clear_line(tmp_path, capsys):
+    empty, other = tmp_path / "empty", tmp_path / "elsewhere" / "pictures"
+    empty.mkdir()
+    for name in ("pictures", "elsewhere/pictures"):
+        (tmp_path / name).mkdir(parents=True, exist_ok=True)
+        for i in range(2):  # two: batch norm needs more than one image a batch
+            Image.fromarray(np.full((8, 8), i, np.uint8)).save(tmp_path / name / f"{i}.png")
+    tiny = ("--image-size", "16", "--steps", "1", "--batch-size", "2", "--width", "4")
+    trained = main(["train", "denoiser", "--dataset", f"folder:{tmp_path / 'pictures'}", *tiny,
+                    "--out", str(tmp_path)])  # fmt: skip
+    assert trained == 0
+    ckpt = str(tmp_path / "denoiser-folder-pictures.safetensors")
+    cases = {
+        ("train", "vae", "--dataset", f"folder:{empty}", "--out", str(tmp_path)):
+            "no images found in",
+        ("train", "vae", "--dataset", "svhn", "--out", str(tmp_path)):
+            "unknown data set 'svhn': choose one of celeba, cifar10, fashion-mnist, mnist, or",
+        ("train", "vae", "--channels", "3", "--out", str(tmp_path)):
+            "--channels and --skip-unreadable apply to folder:PATH data sets only",
+        ("train", "denoiser", "--dataset", f"folder:{other}", *tiny, "--out", str(tmp_path)):
+            f"was trained on folder:{tmp_path / 'pictures'}, not folder:{other}: pass another",
+        ("evaluate", ckpt, "--features", "domain"):
+            "a folder has no domain classifier: use --features inception",
+        ("denoise", ckpt, "--dataset", "mnist", "-o", str(tmp_path / "x.npz")):
+            "denoise --dataset takes folder:PATH",
+        ("denoise", ckpt, "--dataset", f"folder:{empty}", "-o", str(tmp_path / "x.npz")):
+            "no images found in",
+    }  # fmt: skip
+    for args, message in cases.items():
+        capsys.readouterr()
+        assert main(list(args)) == 2, args
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err

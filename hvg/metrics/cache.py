@@ -8,8 +8,8 @@ their mean and covariance, but precision and recall need the features themselves
 
 A cached file is used only if its metadata match the request: the extractor's key (which
 changes with its weights), the cache format, and the SHA-256 of the real images themselves,
-so that changed data files are noticed. A stale or unreadable file is recomputed, with a
-warning that says why.
+so that changed data files are noticed (an image added to or changed in a `folder:` data set
+too). A stale or unreadable file is recomputed, with a warning that says why.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from safetensors.torch import safe_open, save_file
 from hvg.checks import MetricInputError
 from hvg.data import load_dataset
 from hvg.files import atomic_write
+from hvg.folder import Folder, is_folder
 from hvg.metrics.extractor import Embedding, Extractor, embed
 
 FORMAT = "1"
@@ -47,6 +48,14 @@ def real_images(dataset: str, split: str, n: int, image_size: int | None) -> tor
             f"images), got {n!r}: lower n, or use a larger split"
         )
     return torch.stack([data[i][0] for i in range(n)])
+
+
+def _stem(dataset: str) -> str:
+    """The data set's part of a cache file's name: its name, or for a folder (a path, not a
+    file name) folder-NAME and the start of the SHA-256 of its full name (path and options)."""
+    if not is_folder(dataset):
+        return dataset
+    return f"{Folder.parse(dataset).short}-{hashlib.sha256(dataset.encode()).hexdigest()[:12]}"
 
 
 def _digest(images: torch.Tensor) -> str:
@@ -116,7 +125,7 @@ def cached_embedding(
         "extractor": extractor.key,
         "images_sha256": _digest(images),
     }
-    name = f"{dataset}-{split}-{size}px-{n}-{extractor.key}.safetensors"
+    name = f"{_stem(dataset)}-{split}-{size}px-{n}-{extractor.key}.safetensors"
     path = Path(directory if directory is not None else cache_dir()) / name
     if path.exists():
         cached = _read(path, metadata, n, extractor.dim)
