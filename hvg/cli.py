@@ -208,9 +208,25 @@ def sample(args: argparse.Namespace) -> None:
         raise ValueError(f"-n must be at least 1, got {args.n}")
     model = generative(args.checkpoint)
     generator = torch.Generator().manual_seed(args.seed)
-    images = model.sample(args.n, generator=generator)
+    images = model.sample(args.n, generator=generator, **class_labels(model, args))
     out = write_npz(images, args.output)
     print(f"wrote {args.n} images of shape {tuple(images.shape[1:])} to {out}")
+
+
+def class_labels(model: torch.nn.Module, args: argparse.Namespace) -> dict[str, torch.Tensor]:
+    """`sample`'s labels: --label K for a conditional model (without it, classes cycle 0, 1,
+    ...); a clear error for --label with a model that takes none, or a class it lacks."""
+    if args.label is None:
+        return {}
+    classes = getattr(model, "num_classes", None)
+    if classes is None or not hasattr(model, "generate"):
+        raise ValueError(
+            f"--label needs a conditional model (cvae, cgan, cvaegan); {args.checkpoint} holds "
+            f"a {model_name(model)}, which draws no chosen class: leave --label out"
+        )
+    if not 0 <= args.label < classes:
+        raise ValueError(f"--label must be from 0 to {classes - 1}, got {args.label}")
+    return {"labels": torch.full((args.n,), args.label)}
 
 
 def denoise(args: argparse.Namespace) -> None:
@@ -336,6 +352,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-n", type=int, default=64, help="number of images (64)")
     s.add_argument("-o", "--output", required=True, help="npz file; key `images`, uint8 NCHW")
     s.add_argument("--seed", type=int, default=0, help="seed for the prior draws (0)")
+    s.add_argument(
+        "--label", type=int, default=None, metavar="K",
+        help="a conditional model's class to draw (cvae, cgan, cvaegan); default: every class "
+        "in turn, 0, 1, ...",
+    )  # fmt: skip
     s.set_defaults(run=sample)
 
     d = commands.add_parser(

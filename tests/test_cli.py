@@ -11,8 +11,10 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from hvg.checkpoints import load_history, read_metadata
+from hvg.checkpoints import load_history, load_model, read_metadata
 from hvg.cli import main
+from hvg.config import REPOSITORY
+from hvg.files import to_uint8
 
 
 def hvg(*args: str) -> subprocess.CompletedProcess:
@@ -243,3 +245,20 @@ def test_folder_mistakes_are_one_clear_line(tmp_path, capsys):
         assert main(list(args)) == 2, args
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, err
+
+
+def test_sample_label_draws_the_asked_class_and_refuses_what_cannot(tmp_path, capsys):
+    assert main(["train", "cvae", "--steps", "2", "--batch-size", "8", "--limit", "16",
+                 "--out", str(tmp_path)]) == 0  # fmt: skip
+    checkpoint = tmp_path / "cvae-mnist.safetensors"
+    model = load_model(checkpoint).eval()
+    out = tmp_path / "sevens.npz"
+    assert main(["sample", str(checkpoint), "-n", "5", "--label", "7", "-o", str(out)]) == 0
+    expected = model.sample(5, torch.Generator().manual_seed(0), labels=torch.full((5,), 7))
+    nchw = to_uint8(expected).transpose(0, 3, 1, 2)  # to_uint8 gives NHWC
+    assert np.array_equal(np.load(out)["images"], nchw)
+    assert main(["sample", str(checkpoint), "-n", "5", "--label", "10", "-o", str(out)]) == 2
+    assert "--label must be from 0 to 9, got 10" in capsys.readouterr().err
+    vae = str(REPOSITORY / "checkpoints" / "vae-mnist.safetensors")
+    assert main(["sample", vae, "-n", "2", "--label", "3", "-o", str(out)]) == 2
+    assert "--label needs a conditional model" in capsys.readouterr().err
