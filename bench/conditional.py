@@ -1,9 +1,10 @@
 """The three conditional models side by side, with the same budget (notebook 07's table).
 
-Each of cvae, cgan and cvaegan is trained by `hvg.run.train_model` for the same steps and batch
-size from seed 0 (a run resumes from, or reuses, RUNS/NAME-mnist.safetensors, which is where
-`python -m hvg train NAME --out RUNS` writes, so the shipped cvaegan's run counts as its
-own), then measured with the shipped classifier's features (hvg.metrics.conditional):
+Each of cvae, cgan and cvaegan (with beta 10, the shipped VAE-GAN's, and the paper's beta 1) is
+trained by `hvg.run.train_model` for the same steps and batch size from seed 0 (a run resumes
+from, or reuses, RUNS/SUB/NAME-mnist.safetensors, which is where `python -m hvg train NAME
+--out RUNS/SUB` writes, so the CLI's runs count as the bench's own), then measured with the
+shipped classifier's features (hvg.metrics.conditional):
 
 - accuracy: how often the classifier reads a sample as the class it was asked for
   (1,000 samples per class);
@@ -11,8 +12,10 @@ own), then measured with the shipped classifier's features (hvg.metrics.conditio
   against the test digits of that class (about 1,000 each, so per-class FIDs carry a larger
   bias than the overall one: compare them between models, not with the overall FID);
 - style: 2,000 test digits translated to a random other class; the mean feature distance
-  from exemplar to translation over that to a random test digit of the target class (below
-  1: the style is kept), and how often the translation reads as its target;
+  from exemplar to its translation over that to another exemplar's translation to the same
+  class (below 1: the style is kept), and how often the translation reads as its target;
+- code nats: the mean KL of the posterior from the prior, what the code can hold beyond the
+  label;
 - training time (data and steps, from the run's history).
 
 Run: python bench/conditional.py --out bench/conditional.json   (about 35 min on 2 CPU cores,
@@ -29,33 +32,43 @@ from pathlib import Path
 import torch
 
 from hvg.data import load_dataset
-from hvg.metrics.conditional import conditional_scores, style_kept
+from hvg.metrics.conditional import code_information, conditional_scores, style_kept
 from hvg.metrics.domain import load_domain
 from hvg.reports import conditional_table
 from hvg.run import train_model
 from hvg.train import TrainConfig
 
-MODELS = ("cvae", "cgan", "cvaegan")
-# The hybrid's options are the shipped VAE-GAN's (checkpoints/README.md) plus the authors'
-# equilibrium gating, the best of bench/vaegan_options.json; the baselines keep their own.
-OPTIONS = {"cvaegan": {"generator": "non-saturating", "gamma": 1e-3, "beta": 10.0, "margin": 0.35}}
+# The hybrid's options: the shipped VAE-GAN's (checkpoints/README.md) plus the authors'
+# equilibrium gating, the best of bench/vaegan_options.json; then the same with the paper's
+# beta = 1, whose code may keep more style. The baselines keep their own recipes' defaults.
+HYBRID = {"generator": "non-saturating", "gamma": 1e-3, "margin": 0.35}
+VARIANTS = {  # row -> (model, recipe options, sub-folder of RUNS: `train --out RUNS/SUB`)
+    "cvae": ("cvae", {}, ""),
+    "cgan": ("cgan", {}, ""),
+    "cvaegan, beta 10": ("cvaegan", {**HYBRID, "beta": 10.0}, ""),
+    "cvaegan, beta 1": ("cvaegan", {**HYBRID, "beta": 1.0}, "beta1"),
+}
 
 
-def measure(name: str, steps: int, batch_size: int, runs: Path) -> dict:
-    """Train (or reuse) `name` and measure it."""
+def measure(row: str, steps: int, batch_size: int, runs: Path) -> dict:
+    """Train (or reuse) a variant and measure it."""
+    name, options, sub = VARIANTS[row]
     config = TrainConfig(
-        steps=steps, batch_size=batch_size, options=OPTIONS.get(name, {}),
-        checkpoint=runs / f"{name}-mnist.safetensors", progress=False,
+        steps=steps, batch_size=batch_size, options=options,
+        checkpoint=runs / sub / f"{name}-mnist.safetensors", progress=False,
     )  # fmt: skip
     model, history = train_model(name, config)
     extractor = load_domain("mnist")
     images, labels = load_dataset("mnist", "test").tensors
     scores = conditional_scores(model, extractor, images, labels)
-    style = style_kept(model, extractor, images[:2000], labels[:2000]) if name != "cgan" else None
+    encodes = hasattr(model, "posterior")
+    style = style_kept(model, extractor, images[:2000], labels[:2000]) if encodes else None
+    nats = code_information(model, images[:2000], labels[:2000]) if encodes else None
     return {
-        "model": name, "steps": steps, "batch_size": batch_size,
-        "options": OPTIONS.get(name, {}), "train_seconds": history[-1]["seconds"],
+        "model": row, "name": name, "steps": steps, "batch_size": batch_size,
+        "options": options, "train_seconds": history[-1]["seconds"],
         "parameters": sum(p.numel() for p in model.parameters()), **scores, "style": style,
+        "code_nats": nats,
     }  # fmt: skip
 
 
@@ -64,10 +77,10 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=5000)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--runs", type=Path, default=Path("runs"))
-    p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    p.add_argument("--rows", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     p.add_argument("--out", type=Path, default=Path("bench/conditional.json"))
     args = p.parse_args()
-    rows = [measure(name, args.steps, args.batch_size, args.runs) for name in args.models]
+    rows = [measure(row, args.steps, args.batch_size, args.runs) for row in args.rows]
     report = {
         "what": __doc__.splitlines()[0],
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "

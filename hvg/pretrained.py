@@ -40,7 +40,7 @@ SHIPPED: dict[str, dict[str, Any]] = {
     "cvaegan": {
         "steps": 5_000,
         "batch_size": 64,
-        "options": {"generator": "non-saturating", "gamma": 1e-3, "beta": 10.0, "margin": 0.35},
+        "options": {"generator": "non-saturating", "gamma": 1e-3, "beta": 1.0, "margin": 0.35},
     },
 }
 

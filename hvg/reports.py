@@ -32,13 +32,17 @@ def conditional_table(rows: list[dict[str, Any]]) -> str:
     """bench/conditional.json's rows as the markdown table of bench/README.md and notebook 07."""
     lines = [
         "| model | class accuracy | FID | KID x 1000 | worst class FID | style ratio "
-        "| translation accuracy | training |",
-        "|---|---|---|---|---|---|---|---|",
+        "| translation accuracy | code (nats) | training |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         worst = max(r["per_class"].items(), key=lambda item: item[1]["fid"])
         style = r["style"]
-        kept = f"{style['ratio']:.2f} | {100 * style['accuracy']:.1f} %" if style else "- | -"
+        kept = (
+            f"{style['ratio']:.2f} | {100 * style['accuracy']:.1f} % | {r['code_nats']:.1f}"
+            if style
+            else "- | - | -"
+        )
         lines.append(
             f"| {r['model']} | {100 * r['accuracy']:.1f} % | {r['fid']:.2f} | "
             f"{1000 * r['kid']:.1f} | {worst[1]['fid']:.2f} (digit {worst[0]}) | {kept} | "

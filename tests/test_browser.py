@@ -64,6 +64,7 @@ class Slider(NamedTuple):
 SLIDERS = [
     Slider("01_vae_basics.ipynb", "latent-image", ".widget-slider .noUi-handle >> nth=0"),
     Slider("06_denoising.ipynb", "denoise-image", ".widget-slider .noUi-handle >> nth=1"),
+    Slider("07_conditional.ipynb", "translation-image", ".widget-slider .noUi-handle >> nth=0"),
 ]
 
 

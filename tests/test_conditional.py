@@ -4,6 +4,8 @@ are refused, and a short real run learns to use the label."""
 import pytest
 import torch
 
+from hvg.data import load_dataset
+from hvg.metrics.conditional import code_information, style_kept
 from hvg.metrics.domain import load_domain
 from hvg.models.conditional import (
     ConditionalGAN,
@@ -114,3 +116,18 @@ def test_every_class_decodes_each_code_as_each_class():
     grid = every_class(model, z)
     assert grid.shape == (20, 1, 28, 28)
     assert torch.allclose(grid[13], model.decode(z[1:2], torch.tensor([3]))[0], atol=1e-6)
+
+
+def test_a_decoder_that_ignores_the_code_keeps_no_style_and_an_empty_code_holds_no_nats():
+    torch.manual_seed(0)
+    model = ConditionalVAE(latent_dim=4).eval()
+    images, labels = load_dataset("mnist", "test").tensors
+    images, labels = images[:300], labels[:300]
+    domain = load_domain("mnist")
+    assert style_kept(model, domain, images, labels)["ratio"] != 1.0
+    with torch.no_grad():
+        model.decoder.net[0].weight[:, :4] = 0  # z's columns: the decoder sees the label only
+        model.encoder.net[-1].weight.zero_()
+        model.encoder.net[-1].bias.zero_()  # q(z | x, y) = N(0, I) for every image
+    assert style_kept(model, domain, images, labels)["ratio"] == pytest.approx(1.0, abs=1e-6)
+    assert code_information(model, images, labels) == pytest.approx(0.0, abs=1e-6)

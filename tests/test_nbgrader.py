@@ -36,6 +36,7 @@ WRONG = {
     "my_share": "return (step - start) / ramp",
     "my_frechet_distance": "return float((mu1 - mu2).pow(2).sum())",
     "my_psnr": "return (10 * torch.log10(1 / (denoised - clean).pow(2).flatten(1).mean(1))).mean()",
+    "my_projection": "return h @ w + b",
 }
 
 

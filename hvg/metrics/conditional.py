@@ -7,14 +7,17 @@ logits say which digit an image shows, its features feed the FID and the style d
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
+from hvg.losses import kl_normal
 from hvg.metrics.domain import Domain
 from hvg.metrics.extractor import embed
 from hvg.metrics.fid import fid
 from hvg.metrics.kid import kid
-from hvg.models.conditional import cycled, translate
+from hvg.models.conditional import cycled
 
 
 def _embed(extractor: Domain, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -22,6 +25,12 @@ def _embed(extractor: Domain, images: torch.Tensor) -> tuple[torch.Tensor, torch
     features, logits = embed(extractor, images.split(extractor.batch_size), len(images), "", False)
     assert logits is not None  # a domain extractor always has its classifier's head
     return features, logits
+
+
+def _batched(fn: Callable[..., torch.Tensor], *tensors: torch.Tensor) -> torch.Tensor:
+    """fn over aligned batches of 500 of `tensors`, concatenated: bounded memory."""
+    parts = zip(*(t.split(500) for t in tensors), strict=True)
+    return torch.cat([fn(*batch) for batch in parts])
 
 
 @torch.no_grad()
@@ -79,31 +88,38 @@ def style_kept(
 ) -> dict[str, float]:
     """How far translations keep their exemplar's style, in the extractor's features.
 
-    Each exemplar is translated to a random other class t. `ratio` is the mean distance from
-    exemplar to its translation over the mean distance from exemplar to a random real test
-    image of class t: below 1, a translation is more like its exemplar than a random t is;
-    1, no style kept. `accuracy` is how often the classifier reads the translation as t.
+    Each exemplar's code is decoded as a random other class t (its translation), and so is the
+    code of a random other exemplar (a random pair of the target class: same class, same
+    model, another style). `ratio` is the mean feature distance from exemplar to its own
+    translation over that to the other one: below 1, the translation is closer to its
+    exemplar, which only the code can explain; 1, no style kept. `accuracy` is how often the
+    classifier reads a translation as t.
     """
     model.eval()
     generator = torch.Generator().manual_seed(seed)
-    k = model.num_classes
+    k, n = model.num_classes, len(images)
     targets = (labels + torch.randint(1, k, labels.shape, generator=generator)) % k
-    moved = torch.cat([
-        translate(model, x, y, t)
-        for x, y, t in zip(images.split(500), labels.split(500), targets.split(500), strict=True)
-    ])  # fmt: skip
-    by_class = [torch.nonzero(labels == c).flatten() for c in range(k)]
-    draws = torch.rand(len(targets), generator=generator)
-    pairs = zip(targets.tolist(), draws.tolist(), strict=True)
-    pool = torch.stack([by_class[t][int(u * len(by_class[t]))] for t, u in pairs])
+    others = (torch.arange(n) + torch.randint(1, n, (n,), generator=generator)) % n
+    codes = _batched(model.encode, images, labels)
+    own = _batched(model.decode, codes, targets)
+    other = _batched(model.decode, codes[others], targets)
     exemplar, _ = _embed(extractor, images)
-    translated, logits = _embed(extractor, moved)
-    random_t = exemplar[pool]
+    translated, logits = _embed(extractor, own)
+    paired, _ = _embed(extractor, other)
     to_translation = (exemplar - translated).norm(dim=1).mean().item()
-    to_random = (exemplar - random_t).norm(dim=1).mean().item()
+    to_other = (exemplar - paired).norm(dim=1).mean().item()
     return {
         "to_translation": to_translation,
-        "to_random": to_random,
-        "ratio": to_translation / to_random,
+        "to_other": to_other,
+        "ratio": to_translation / to_other,
         "accuracy": (logits.argmax(1) == targets).float().mean().item(),
     }
+
+
+@torch.no_grad()
+def code_information(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
+    """The mean KL(q(z | x, y) || N(0, I)) of images, in nats: an upper bound on what the code
+    tells about an image beyond its label (the style it can keep), as the ELBO charges it."""
+    model.eval()
+    kl = _batched(lambda x, y: kl_normal(*model.posterior(x, y)), images, labels)
+    return kl.mean().item()

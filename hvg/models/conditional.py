@@ -122,9 +122,13 @@ class ConditionalVAE(_Conditional):
     def generate(self, zy: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.decoder(zy) / 2)  # the Bernoulli mean in [-1, 1], as the VAE's
 
+    def posterior(self, x: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mu, logvar) of q(z | x, y)."""
+        return self.encoder(label_planes(x, labels, self.num_classes))
+
     def encode(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Images and their labels -> posterior means: the style, given the class."""
-        return self.encoder(label_planes(x, labels, self.num_classes))[0]
+        return self.posterior(x, labels)[0]
 
 
 class ProjectionDCGANDiscriminator(nn.Module):
@@ -229,9 +233,13 @@ class ConditionalVAEGAN(_Conditional):
     def generate(self, zy: torch.Tensor) -> torch.Tensor:
         return self.decoder.net(zy)
 
+    def posterior(self, x: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mu, logvar) of q(z | x, y)."""
+        return self.encoder(x, labels)
+
     def encode(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Images and their labels -> posterior means: the style, given the class."""
-        return self.encoder(x, labels)[0]
+        return self.posterior(x, labels)[0]
 
 
 @torch.no_grad()
