@@ -4,8 +4,8 @@ Each maps a corrupted image to a clean one through the VAE-GAN's encoder and dec
 (hvg.models.vaegan): `denoise(noisy)` decodes the encoder's code of the noisy image.
 
 - `Denoiser`: the Larsen VAE-GAN itself, trained on (noisy, clean) pairs with the
-  discriminator's feature-wise reconstruction loss (hvg.recipes.denoise). Its prior still
-  generates digits: one model, two uses.
+  discriminator's feature-wise reconstruction loss (hvg.recipes.denoise). Its prior can
+  still be sampled, but notebook 06 shows it draws noise, not digits.
 - `DenoisingVAE`: encoder and decoder only, trained on the negative ELBO (pixels).
 - `DenoisingAutoencoder`: the plain convolutional denoising autoencoder (Vincent et al. 2008):
   deterministic, trained on the squared pixel error. It keeps the VAE's encoder, log-variance
