@@ -16,7 +16,7 @@ from hvg.losses import discriminator_loss, generator_loss, minimax_generator_los
 from hvg.models.base import device_of
 from hvg.models.conditional import ConditionalGAN, ConditionalVAE, ConditionalVAEGAN, one_hot
 from hvg.recipes.base import LabelledStepFn, Recipe
-from hvg.recipes.dcgan import DCGANOptions
+from hvg.recipes.dcgan import DCGANOptions, game_report, gan_optimizers
 from hvg.recipes.vae import VAEOptions
 from hvg.recipes.vaegan import VAEGANOptions, vaegan_optimizers, vaegan_step
 
@@ -73,12 +73,7 @@ def cgan_step(
         g_optimizer.zero_grad(set_to_none=True)
         loss_g.backward()
         g_optimizer.step()
-        return {
-            "loss_d": loss_d.item(),
-            "loss_g": loss_g.item(),
-            "d_real": (real_logits > 0).float().mean().item(),
-            "d_fake": (fake_logits < 0).float().mean().item(),
-        }
+        return game_report(loss_d, loss_g, real_logits, fake_logits)
 
     return step
 
@@ -86,8 +81,7 @@ def cgan_step(
 def cgan_recipe(model: ConditionalGAN, **options: object) -> Recipe:
     """Adam with beta1 = 0.5 for both networks, as DCGAN's recipe (`DCGANOptions`)."""
     settings = DCGANOptions(**options)  # type: ignore[arg-type]
-    d_opt = torch.optim.Adam(model.discriminator.parameters(), lr=settings.lr, betas=(0.5, 0.999))
-    g_opt = torch.optim.Adam(model.generator.parameters(), lr=settings.lr, betas=(0.5, 0.999))
+    d_opt, g_opt = gan_optimizers(model, settings.lr)
     step = cgan_step(model, d_opt, g_opt, settings.minimax)
     return Recipe(model, {"discriminator": d_opt, "generator": g_opt}, step, True)
 

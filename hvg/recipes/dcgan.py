@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from hvg.distributed import no_sync, parallel
 from hvg.losses import discriminator_loss, generator_loss, minimax_generator_loss
@@ -58,20 +59,35 @@ def dcgan_step(
         g_optimizer.zero_grad(set_to_none=True)
         loss_g.backward()
         g_optimizer.step()
-        return {
-            "loss_d": loss_d.item(),
-            "loss_g": loss_g.item(),
-            "d_real": (real_logits > 0).float().mean().item(),  # accuracy on real images
-            "d_fake": (fake_logits < 0).float().mean().item(),  # accuracy on fakes
-        }
+        return game_report(loss_d, loss_g, real_logits, fake_logits)
 
     return step
+
+
+def game_report(
+    loss_d: torch.Tensor, loss_g: torch.Tensor, real_logits: torch.Tensor, fake_logits: torch.Tensor
+) -> dict[str, float]:
+    """What a GAN step reports: both losses and D's accuracy on real images and on fakes."""
+    return {
+        "loss_d": loss_d.item(),
+        "loss_g": loss_g.item(),
+        "d_real": (real_logits > 0).float().mean().item(),
+        "d_fake": (fake_logits < 0).float().mean().item(),
+    }
+
+
+def gan_optimizers(
+    model: nn.Module, lr: float
+) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """(discriminator's, generator's) Adam with beta1 = 0.5, as in the DCGAN paper."""
+    d_opt = torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
+    g_opt = torch.optim.Adam(model.generator.parameters(), lr=lr, betas=(0.5, 0.999))
+    return d_opt, g_opt
 
 
 def dcgan_recipe(model: DCGAN, **options: object) -> Recipe:
     """Adam with beta1 = 0.5 for both networks, as in the DCGAN paper (`DCGANOptions`)."""
     settings = DCGANOptions(**options)  # type: ignore[arg-type]
-    d_opt = torch.optim.Adam(model.discriminator.parameters(), lr=settings.lr, betas=(0.5, 0.999))
-    g_opt = torch.optim.Adam(model.generator.parameters(), lr=settings.lr, betas=(0.5, 0.999))
+    d_opt, g_opt = gan_optimizers(model, settings.lr)
     step = dcgan_step(model, d_opt, g_opt, settings.minimax)
     return Recipe(model, {"discriminator": d_opt, "generator": g_opt}, step)
