@@ -8,12 +8,10 @@ never by the test set. Each mixture's samples, and the N(0, I) prior's for compa
 seeds then seed the sampling alone), are scored with the domain features on 10,000 samples
 against all 10,000 MNIST test images: FID, KID (unbiased), precision and recall.
 
-With --inception, the chosen mixture (seed 0) of each model is also scored with TF-Inception
-on 10,000 samples against the 10,000 test images, as bench/results.json scores the N(0, I)
-prior: the number to hold against the published ones (about 25 minutes a model).
+bench/expost_inception.py then scores each model's chosen mixture with TF-Inception: the
+number to hold against the published ones.
 
 Run: python bench/expost_prior.py --out bench/expost_prior.json   (about 20 min on 2 CPU cores)
-     python bench/expost_prior.py --models vaegan --ks 10 --seeds 0 1 2 --inception
 """
 
 from __future__ import annotations
@@ -108,26 +106,16 @@ def main() -> None:
     args.add_argument("--ks", nargs="+", type=int, default=[1, 5, 10, 20])
     args.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     args.add_argument("--n", type=int, default=10_000)
-    args.add_argument("--inception", action="store_true", help="Inception FID of the chosen K")
     args.add_argument("--out", help="write the rows and summary to this JSON file")
     opts = args.parse_args()
     rows = [row for name in opts.models for row in study(name, opts.ks, opts.seeds, opts.n)]
     entries = summary(rows)
     print(table(entries))
-    inception = {}
-    if opts.inception:
-        for e in (e for e in entries if e.get("chosen")):
-            model, _ = load_pretrained(e["model"])
-            k = int(e["prior"].removeprefix("GMM K="))
-            prior = ExPostPrior(model, GaussianMixture.fit(training_codes(model), k, seed=0))
-            scores = evaluate(prior, n=10_000, features="inception")
-            inception[e["model"]] = {"k": k, "seed": 0, "fid_inception": scores["fid"]}
-            print(e["model"], inception[e["model"]], flush=True)
     if opts.out:
         report = {
             "what": __doc__.splitlines()[0], "n": opts.n, "seeds": opts.seeds,
             "machine": f"{platform.machine()}, torch {torch.__version__}",
-            "rows": rows, "summary": entries, "inception": inception,
+            "rows": rows, "summary": entries,
         }  # fmt: skip
         with open(opts.out, "w") as f:
             json.dump(report, f, indent=1)

@@ -1,11 +1,15 @@
 """The README's results table: every shipped generative model, scored the same way.
 
 For each shipped checkpoint: FID, precision, recall, F1 and IS with the domain features (the
-shipped MNIST classifier) and FID with TF-Inception, each on n samples against the first n
-MNIST test images; the training time its history records and the images a second it implies.
-Writes bench/results.json and prints the Markdown table that README.md shows.
+shipped MNIST classifier) and FID and KID with TF-Inception, each on n samples against the
+MNIST test images (all 10,000 at n = 10,000, else n at random, seed 0); the training time its
+history records and the images a second it implies. A model with an encoder gets a second
+row, sampled from its ex-post prior (hvg.priors: a Gaussian mixture on its training codes,
+with the K that bench/expost_prior.json chose on validation codes). Writes
+bench/results.json and prints the Markdown table that README.md shows.
 
 Run (full, the README's numbers): python bench/results.py --out bench/results.json
+Re-score some rows, keeping the rest: ... --models dcgan --update --out bench/results.json
 Quick check (minutes): python bench/results.py --n 2000 --inception-n 0
 """
 
@@ -22,11 +26,15 @@ import torch
 from hvg.checkpoints import load_history, pretrained_path, read_metadata
 from hvg.cli import parser
 from hvg.metrics import evaluate
-from hvg.pretrained import SHIPPED, load_pretrained
+from hvg.pretrained import load_pretrained
+from hvg.priors import expost_prior
 
-GENERATIVE = [name for name in SHIPPED if name != "classifier"]
+GENERATIVE = ["vae", "dcgan", "vaegan"]
+PRIORS = ("normal", "expost")
 COLUMNS = [  # (key, heading, format)
+    ("prior", "prior", "{}"),
     ("fid_inception", "FID (Inception)", "{:.1f}"),
+    ("kid_inception", "KID x 1000 (Inception)", "{:.1f}"),
     ("fid", "FID (domain)", "{:.2f}"),
     ("precision", "precision", "{:.3f}"),
     ("recall", "recall", "{:.3f}"),
@@ -47,16 +55,34 @@ def training(name: str) -> dict[str, float | None]:
     return {"minutes": seconds / 60, "images_per_s": args.steps * args.batch_size / seconds}
 
 
-def score(name: str, n: int, inception_n: int) -> dict:
-    """Every number of one shipped model."""
+def chosen_k(name: str, study: Path = Path(__file__).parent / "expost_prior.json") -> int:
+    """The mixture size bench/expost_prior.py chose for `name` on its validation codes."""
+    summary = json.loads(study.read_text())["summary"]
+    entry = next(e for e in summary if e["model"] == name and e.get("chosen"))
+    return int(entry["prior"].removeprefix("GMM K="))
+
+
+def score(name: str, prior: str, n: int, inception_n: int) -> dict:
+    """Every number of one shipped model, sampled from `prior` ("normal" or "expost")."""
     model, _ = load_pretrained(name)
+    label = "N(0, I)"
+    if prior == "expost":
+        k = chosen_k(name)
+        model, label = expost_prior(model, k), f"ex-post, K={k}"
     domain = evaluate(model, n=n, progress=False)
     row = {k: domain[k] for k in ("fid", "precision", "recall", "f1", "is")}
-    row["fid_inception"] = None
+    row.update(fid_inception=None, kid_inception=None)
     if inception_n:
-        inception = evaluate(model, n=inception_n, features="inception")
+        inception = evaluate(model, n=inception_n, features="inception", with_kid=True)
         row["fid_inception"], row["inception_features"] = inception["fid"], inception["features"]
-    return {"model": name, **row, **training(name)}
+        row["kid_inception"] = 1000 * inception["kid"]
+        row["reference"] = inception["reference"]
+    return {"model": name, "prior": label, **row, **training(name)}
+
+
+def wanted(models: list[str], priors: list[str]) -> list[tuple[str, str]]:
+    """(model, prior) pairs to score: the ex-post prior only for models with an encoder."""
+    return [(m, p) for m in models for p in priors if p == "normal" or m != "dcgan"]
 
 
 def table(rows: list[dict]) -> str:
@@ -64,7 +90,7 @@ def table(rows: list[dict]) -> str:
     lines = ["| model | " + " | ".join(h for _, h, _ in COLUMNS) + " |"]
     lines.append("|---" * (len(COLUMNS) + 1) + "|")
     for row in rows:
-        cells = [("—" if row[k] is None else fmt.format(row[k])) for k, _, fmt in COLUMNS]
+        cells = [("—" if row.get(k) is None else fmt.format(row[k])) for k, _, fmt in COLUMNS]
         lines.append(f"| {row['model']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -74,14 +100,26 @@ def main() -> None:
     args.add_argument("--n", type=int, default=10_000, help="samples for the domain metrics")
     args.add_argument("--inception-n", type=int, default=10_000, help="0 skips Inception")
     args.add_argument("--models", nargs="+", default=GENERATIVE, choices=GENERATIVE)
+    args.add_argument("--priors", nargs="+", default=list(PRIORS), choices=PRIORS)
     args.add_argument("--out", type=Path, help="write the results to this JSON file")
+    args.add_argument(
+        "--update", action="store_true", help="keep --out's other rows, replace these"
+    )
     opts = args.parse_args()
-    rows = [score(name, opts.n, opts.inception_n) for name in opts.models]
+    rows = [score(name, prior, opts.n, opts.inception_n)
+            for name, prior in wanted(opts.models, opts.priors)]  # fmt: skip
+    if opts.update and opts.out and opts.out.exists():
+        kept = json.loads(opts.out.read_text())["rows"]
+        fresh = {(r["model"], r["prior"]): r for r in rows}
+        old = {(r["model"], r["prior"]): r for r in kept}
+        order = [*old, *(key for key in fresh if key not in old)]
+        rows = [fresh.get(key, old.get(key)) for key in order]
     print(table(rows))
     if opts.out:
         report = {
-            "what": f"domain metrics at n={opts.n}, Inception FID at n={opts.inception_n}, "
-            "samples against the first n MNIST test images",
+            "what": f"domain metrics at n={opts.n}, Inception FID and KID at "
+            f"n={opts.inception_n}, samples against the MNIST test images (all 10,000 at "
+            "n=10000; else n at random, seed 0)",
             "command": "python bench/results.py "
             + f"--n {opts.n} --inception-n {opts.inception_n}",
             "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "

@@ -15,6 +15,7 @@ from hvg.checkpoints import load_history, load_model, read_metadata
 from hvg.cli import main
 from hvg.config import REPOSITORY
 from hvg.files import to_uint8
+from hvg.priors import expost_prior
 
 
 def hvg(*args: str) -> subprocess.CompletedProcess:
@@ -262,3 +263,22 @@ def test_sample_label_draws_the_asked_class_and_refuses_what_cannot(tmp_path, ca
     vae = str(REPOSITORY / "checkpoints" / "vae-mnist.safetensors")
     assert main(["sample", vae, "-n", "2", "--label", "3", "-o", str(out)]) == 2
     assert "--label needs a conditional model" in capsys.readouterr().err
+
+
+def test_prior_expost_samples_from_a_mixture_on_the_training_codes(tmp_path, capsys):
+    assert main(["train", "vae", *TINY_VAE, "--out", str(tmp_path)]) == 0
+    checkpoint = tmp_path / "vae-mnist.safetensors"
+    out = tmp_path / "expost.npz"
+    assert main(["sample", str(checkpoint), "-n", "6", "--prior", "expost:2", "-o", str(out)]) == 0
+    assert "fitting a 2-component Gaussian mixture" in capsys.readouterr().out
+    expected = expost_prior(load_model(checkpoint).eval(), 2).sample(
+        6, torch.Generator().manual_seed(0)
+    )
+    assert np.array_equal(np.load(out)["images"], to_uint8(expected).transpose(0, 3, 1, 2))
+    dcgan = str(REPOSITORY / "checkpoints" / "dcgan-mnist.safetensors")
+    for bad, message in [
+        ((str(checkpoint), "--prior", "expost"), "--prior must be normal or expost:K"),
+        ((dcgan, "--prior", "expost:5"), "--prior expost needs an unconditional model"),
+    ]:
+        assert main(["sample", *bad, "-n", "2", "-o", str(out)]) == 2
+        assert message in capsys.readouterr().err

@@ -75,3 +75,31 @@ def test_one_step_moves_both_networks_and_reports_accuracies():
         for group in recipe.optimizers["discriminator"].param_groups
         for p in group["params"]
     )
+
+
+def test_ema_averages_the_generator_and_generates_with_the_average():
+    torch.manual_seed(0)
+    model = DCGAN(latent_dim=8, width=8, ema=4)
+    assert model.config["ema"] == 4 and "ema" not in DCGAN(latent_dim=8, width=8).config
+    before = [p.clone() for p in model.generator_ema.parameters()]
+    recipe = dcgan_recipe(model)
+    recipe.step(torch.rand(16, 1, 28, 28) * 2 - 1)
+    live = list(model.generator.parameters())
+    for old, new, now in zip(before, model.generator_ema.parameters(), live, strict=True):
+        assert torch.allclose(new, old + (now - old) / 4)  # a quarter of the way to the live one
+        assert not new.requires_grad
+    for mine, theirs in zip(model.generator_ema.buffers(), model.generator.buffers(), strict=True):
+        assert torch.equal(mine, theirs)  # batch norm's statistics are copied
+    z = torch.randn(3, 8)
+    model.eval()
+    assert torch.equal(model.decode(z), model.generator_ema(z))
+    assert not torch.equal(model.decode(z), model.generator(z))
+    assert {"discriminator", "generator"} == set(recipe.optimizers)
+    assert all(p is not q for p in recipe.optimizers["generator"].param_groups[0]["params"]
+               for q in model.generator_ema.parameters())  # fmt: skip
+
+
+@pytest.mark.parametrize("ema", [1, -5, 2.5, True])
+def test_ema_refuses_a_horizon_that_is_not_a_number_of_steps(ema):
+    with pytest.raises(ValueError, match="ema must be 0 .* at least 2"):
+        DCGAN(ema=ema)

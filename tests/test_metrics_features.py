@@ -9,6 +9,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
+from hvg.data import load_dataset
 from hvg.metrics import (
     Inception,
     MetricInputError,
@@ -17,6 +18,7 @@ from hvg.metrics import (
     load_domain,
     real_images,
 )
+from hvg.metrics.cache import reference_indices
 from hvg.metrics.inception import (
     fetch_standard_weights,
     resize_like_tensorflow,
@@ -198,3 +200,20 @@ def test_evaluate_refuses_what_it_cannot_compare(digits, tmp_path):
         evaluate(digits, n=2000, **run)
     with pytest.raises(ValueError, match="features must be one of domain, inception"):
         evaluate(digits, features="clip", **run)
+
+
+def test_a_smaller_reference_is_a_seeded_random_subset_never_the_first_n(tmp_path):
+    everything = load_dataset("mnist", "test").tensors[0]
+    subset = real_images("mnist", "test", 500, None)
+    indices = reference_indices(10_000, 500)
+    assert torch.equal(subset, everything[indices])
+    assert indices.max() >= 5_000 and indices.min() < 5_000  # both writer pools
+    assert torch.equal(indices, reference_indices(10_000, 500, seed=0))
+    assert not torch.equal(indices, reference_indices(10_000, 500, seed=1))
+    assert torch.equal(real_images("mnist", "test", 10_000, None), everything)
+    dcgan, _ = load_pretrained("dcgan")
+    run = {"n": 300, "cache_dir": tmp_path, "progress": False}
+    first, other = evaluate(dcgan, **run), evaluate(dcgan, **run, reference_seed=1)
+    assert first["reference"] == "300 at random (seed 0)" and first["fid"] != other["fid"]
+    assert len(list(tmp_path.glob("mnist-test-28px-300-seed*"))) == 2  # cached apart
+    assert evaluate(everything, progress=False, cache_dir=tmp_path)["reference"] == "all 10000"

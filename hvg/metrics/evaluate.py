@@ -1,8 +1,9 @@
 """One call for a generative model's numbers: FID, precision, recall, F1, IS (and KID).
 
-`evaluate(model_or_images)` embeds n generated images and the first n real images of a split
-with one extractor, "domain" (the data set's small classifier: seconds) or "inception"
-(TF-Inception: the published metrics, about 7 images a second on two CPU cores), and returns
+`evaluate(model_or_images)` embeds n generated images and n real images of a split (all of
+it, or a seeded random subset: never its first n) with one extractor, "domain" (the data
+set's small classifier: seconds) or "inception" (TF-Inception: the published metrics, about
+7 images a second on two CPU cores), and returns
 every metric with the name of the extractor that produced it. Real features are cached on
 disk (hvg.metrics.cache), so only the generated images cost time after the first call.
 """
@@ -16,7 +17,8 @@ import torch
 from torch import nn
 
 from hvg.checks import MetricInputError, check_images
-from hvg.metrics.cache import cached_embedding, real_images
+from hvg.data import load_dataset
+from hvg.metrics.cache import cached_embedding, real_images, reference_name
 from hvg.metrics.domain import load_domain
 from hvg.metrics.extractor import Embedding, Extractor, embed
 from hvg.metrics.fid import fid
@@ -97,6 +99,7 @@ def evaluate(
     cache_dir: str | Path | None = None,
     progress: bool = True,
     with_kid: bool = False,
+    reference_seed: int = 0,
 ) -> dict[str, float | int | str | None]:
     """FID, precision, recall, F1 and IS of a model's samples (or of images) against `dataset`.
 
@@ -104,29 +107,35 @@ def evaluate(
         eval mode) or generated images (B, C, H, W) in [-1, 1].
     n: how many generated and real images (default 10,000 for a model, all given images).
     features: "domain" (the data set's shipped classifier) or "inception" (TF-Inception).
-    split: the real images, the first n of it; held-out "test" by default.
+    split: the real images, held-out "test" by default: all of it when n is its size, else n
+        drawn at random with `reference_seed` (fixed, so that every model meets the same ones).
     k, splits: neighbours for precision/recall; groups for the IS.
     with_kid: also the KID (hvg.metrics.kid, unbiased at any n; 100 subsets of up to 1,000,
         seeded with `seed`), as kid and kid_std: seconds more, so off by default.
 
     Returns a dict with fid, precision, recall, f1, is and is_std (None where the extractor
     has no logits), is_real (the real images' IS, the ceiling), and features (the extractor's
-    name), dataset, split, n. Compare numbers only at the same n and features.
+    name), dataset, split, n and reference (which real images: "all 10000", or "5000 at random
+    (seed 0)"). Compare numbers only at the same n and features.
     """
     extractor = load_extractor(features, dataset)
     if progress:
         print(f"Features: {extractor.name}")
     n, channels, side = _generated(source, n, extractor)
-    real = real_images(dataset, split, n, extractor.image_size or side)
+    real = real_images(dataset, split, n, extractor.image_size or side, reference_seed)
     _check_alike(real, channels, side, dataset)
+    size = len(load_dataset(dataset, split, extractor.image_size or side))
+    subset = "" if n == size else f"seed{reference_seed}"
     real_features, real_logits = cached_embedding(
-        extractor, real, dataset, split, cache_dir, progress
+        extractor, real, dataset, split, cache_dir, progress, subset
     )
     fake_features, fake_logits = _embed_generated(source, n, extractor, seed, progress)
     scores = _scores(real_features, fake_features, real_logits, fake_logits, k, splits)
     if with_kid:
         scores["kid"], scores["kid_std"] = kid(real_features, fake_features, seed=seed)
-    return {**scores, "features": extractor.name, "dataset": dataset, "split": split, "n": n}
+    reference = reference_name(size, n, reference_seed)
+    info = {"dataset": dataset, "split": split, "n": n, "reference": reference}
+    return {**scores, "features": extractor.name, **info}
 
 
 def _embed_generated(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from hvg.ema import averaged_copy, check_horizon, update_average
 from hvg.models.base import LatentModel, check_image_size
 
 
@@ -67,16 +68,31 @@ class DCGAN(LatentModel):
 
     `width` is the discriminator's first layer's channel count (the generator mirrors it):
     32 trains at about 1,150 images/s on two CPU cores; the PyTorch DCGAN tutorial uses 64.
+    `ema=N` (0: off) also keeps `generator_ema`, the average of the generator's weights over
+    about the last N steps (hvg.ema), and `decode` draws with it.
     """
 
     def __init__(
-        self, channels: int = 1, image_size: int = 28, latent_dim: int = 100, width: int = 32
+        self,
+        channels: int = 1,
+        image_size: int = 28,
+        latent_dim: int = 100,
+        width: int = 32,
+        ema: int = 0,
     ):
-        super().__init__(channels, image_size, latent_dim, width=width)
+        extra = {"ema": check_horizon(ema)} if ema else {}  # configs without it stay as they were
+        super().__init__(channels, image_size, latent_dim, width=width, **extra)
         self.generator = Generator(channels, image_size, latent_dim, width)
         self.discriminator = Discriminator(channels, image_size, width)
         self.apply(dcgan_init)
+        self.generator_ema = averaged_copy(self.generator) if ema else None
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Latent codes -> images in [-1, 1] (the generator; named as the VAE's for widgets)."""
-        return self.generator(z)
+        """Latent codes -> images in [-1, 1] (the generator, or its average with `ema`; named
+        as the VAE's for widgets)."""
+        return (self.generator_ema or self.generator)(z)
+
+    def update_average(self) -> None:
+        """After a generator step: move `generator_ema` toward the generator (with `ema`)."""
+        if self.generator_ema is not None:
+            update_average(self.generator_ema, self.generator, self.config["ema"])

@@ -59,6 +59,7 @@ def dcgan_step(
         g_optimizer.zero_grad(set_to_none=True)
         loss_g.backward()
         g_optimizer.step()
+        model.update_average()
         return game_report(loss_d, loss_g, real_logits, fake_logits)
 
     return step

@@ -1,0 +1,50 @@
+"""The README's result tables are the ones the bench scripts print from their own JSON reports:
+a number changed in one place and not the other fails here."""
+
+import importlib.util
+import json
+from types import ModuleType
+
+import pytest
+
+from hvg.config import REPOSITORY
+from hvg.reports import conditional_table
+
+BENCH = REPOSITORY / "bench"
+
+
+def bench_script(name: str) -> ModuleType:
+    """bench/NAME.py as a module (bench/ is a folder of scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def report(name: str) -> dict:
+    return json.loads((BENCH / f"{name}.json").read_text())
+
+
+TABLES = {
+    "results": lambda: bench_script("results").table(report("results")["rows"]),
+    "fusion_study": lambda: bench_script("fusion_study").table(report("fusion_study")["summary"]),
+    "expost_prior": lambda: bench_script("expost_prior").table(report("expost_prior")["summary"]),
+    "conditional": lambda: conditional_table(report("conditional")["rows"]),
+}
+WHERE = {  # which documents show each table
+    "results": ["README.md"],
+    "fusion_study": ["README.md"],
+    "expost_prior": ["bench/README.md"],
+    "conditional": ["README.md", "bench/README.md"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_each_table_is_its_reports(name):
+    table = TABLES[name]()
+    for document in WHERE[name]:
+        text = (REPOSITORY / document).read_text()
+        assert table in text, (
+            f"{document}'s table of bench/{name}.json is not what the report holds: paste the "
+            f"table that `python bench/{name}.py` prints (or this one):\n{table}"
+        )
