@@ -323,6 +323,13 @@ def export(args: argparse.Namespace) -> None:
     metadata = read_metadata(args.checkpoint)
     info = {k: metadata[k] for k in ("dataset", "command", "step", "world_size") if k in metadata}
     model = load_model(args.checkpoint)
+    if args.without_average:
+        if getattr(model, "generator_ema", None) is None:
+            raise ValueError(
+                f"{args.checkpoint} keeps no weight average (train with --ema N): leave "
+                "--without-average out"
+            )
+        model = model.live()
     out = save_model(model, args.output, load_history(args.checkpoint), **info)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, weights only)")
 
@@ -440,6 +447,10 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     e.add_argument("checkpoint", help="a checkpoint written by `train`")
     e.add_argument("-o", "--output", required=True, help="the .safetensors file to write")
+    e.add_argument(
+        "--without-average", action="store_true",
+        help="drop a DCGAN's weight average (--ema) and keep the generator itself",
+    )  # fmt: skip
     e.set_defaults(run=export)
     return root
 

@@ -282,3 +282,18 @@ def test_prior_expost_samples_from_a_mixture_on_the_training_codes(tmp_path, cap
     ]:
         assert main(["sample", *bad, "-n", "2", "-o", str(out)]) == 2
         assert message in capsys.readouterr().err
+
+
+def test_export_without_average_ships_the_generator_itself(tmp_path, capsys):
+    tiny = ["--steps", "3", "--batch-size", "16", "--limit", "64", "--width", "8"]
+    assert main(["train", "dcgan", *tiny, "--ema", "2", "--out", str(tmp_path)]) == 0
+    checkpoint, out = tmp_path / "dcgan-mnist.safetensors", tmp_path / "live.safetensors"
+    assert main(["export", str(checkpoint), "-o", str(out), "--without-average"]) == 0
+    averaged, live = load_model(checkpoint), load_model(out)
+    assert averaged.config["ema"] == 2 and "ema" not in live.config
+    assert all(torch.equal(v, averaged.state_dict()[k]) for k, v in live.state_dict().items())
+    assert read_metadata(out)["command"] == read_metadata(checkpoint)["command"]
+    assert (
+        main(["export", str(out), "-o", str(tmp_path / "x.safetensors"), "--without-average"]) == 2
+    )
+    assert "keeps no weight average" in capsys.readouterr().err

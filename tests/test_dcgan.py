@@ -103,3 +103,21 @@ def test_ema_averages_the_generator_and_generates_with_the_average():
 def test_ema_refuses_a_horizon_that_is_not_a_number_of_steps(ema):
     with pytest.raises(ValueError, match="ema must be 0 .* at least 2"):
         DCGAN(ema=ema)
+
+
+def test_the_average_leaves_the_live_training_run_exactly_as_without_it():
+    runs = []
+    for ema in (0, 3):
+        torch.manual_seed(0)
+        model = DCGAN(latent_dim=8, width=8, ema=ema)
+        recipe = dcgan_recipe(model)
+        data = torch.Generator().manual_seed(1)
+        for _ in range(3):
+            recipe.step(torch.rand(16, 1, 28, 28, generator=data) * 2 - 1)
+        runs.append(model)
+    plain, averaged = runs
+    live = averaged.live()
+    assert "ema" not in live.config and live.generator_ema is None
+    for key, value in plain.state_dict().items():
+        assert torch.equal(value, live.state_dict()[key]), key  # bit for bit
+    assert plain.live() is plain

@@ -92,6 +92,17 @@ class DCGAN(LatentModel):
         as the VAE's for widgets)."""
         return (self.generator_ema or self.generator)(z)
 
+    def live(self) -> DCGAN:
+        """The same DCGAN without the average: its own generator and discriminator, to ship or
+        score the generator itself (without `ema`, the model itself)."""
+        if self.generator_ema is None:
+            return self
+        config = {k: v for k, v in self.config.items() if k != "ema"}
+        live = DCGAN(**config)
+        state = {k: v for k, v in self.state_dict().items() if not k.startswith("generator_ema.")}
+        live.load_state_dict(state)
+        return live.train(self.training)
+
     def update_average(self) -> None:
         """After a generator step: move `generator_ema` toward the generator (with `ema`)."""
         if self.generator_ema is not None:
