@@ -8,8 +8,8 @@ never by the test set. Each mixture's samples, and the N(0, I) prior's for compa
 seeds then seed the sampling alone), are scored with the domain features on 10,000 samples
 against all 10,000 MNIST test images: FID, KID (unbiased), precision and recall.
 
-bench/expost_inception.py then scores each model's chosen mixture with TF-Inception: the
-number to hold against the published ones.
+bench/results.py then scores each model's chosen mixture with TF-Inception, as its own row of
+the README's results table: the number to hold against the published ones.
 
 Run: python bench/expost_prior.py --out bench/expost_prior.json   (about 20 min on 2 CPU cores)
 """

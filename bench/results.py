@@ -112,8 +112,8 @@ def main() -> None:
         kept = json.loads(opts.out.read_text())["rows"]
         fresh = {(r["model"], r["prior"]): r for r in rows}
         old = {(r["model"], r["prior"]): r for r in kept}
-        order = [*old, *(key for key in fresh if key not in old)]
-        rows = [fresh.get(key, old.get(key)) for key in order]
+        rows = [fresh.get(key, old.get(key)) for key in {**old, **fresh}]
+    rows.sort(key=lambda r: (GENERATIVE.index(r["model"]), r["prior"] != "N(0, I)"))
     print(table(rows))
     if opts.out:
         report = {

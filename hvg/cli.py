@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import shlex
 import sys
 import typing
 from pathlib import Path
@@ -318,6 +319,18 @@ def evaluate(args: argparse.Namespace) -> None:
         print(f"wrote {args.json}")
 
 
+def without_average(command: str) -> str:
+    """A training command less its `--ema N`: the weight average leaves the live run bit for bit
+    as it is without one, so this command trains the generator that `--without-average` ships."""
+    words, kept = iter(shlex.split(command)), []
+    for word in words:
+        if word == "--ema":
+            next(words, None)
+        elif not word.startswith("--ema="):
+            kept.append(word)
+    return shlex.join(kept)
+
+
 def export(args: argparse.Namespace) -> None:
     """Copy a training checkpoint's weights, history and command, without optimizer state."""
     metadata = read_metadata(args.checkpoint)
@@ -330,6 +343,7 @@ def export(args: argparse.Namespace) -> None:
                 "--without-average out"
             )
         model = model.live()
+        info = {**info, "command": without_average(info["command"]), "trained_as": info["command"]}
     out = save_model(model, args.output, load_history(args.checkpoint), **info)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, weights only)")
 

@@ -15,6 +15,7 @@ from hvg.checkpoints import load_history, load_model, read_metadata
 from hvg.cli import main
 from hvg.config import REPOSITORY
 from hvg.files import to_uint8
+from hvg.metrics.cache import reference_indices
 from hvg.priors import expost_prior
 
 
@@ -207,7 +208,8 @@ def test_a_folder_round_trips_through_train_sample_denoise_and_evaluate(
     cached = list((tmp_path / "cache").iterdir())
     assert len(cached) == 1 and cached[0].name.startswith("folder-sonar-")
 
-    Image.fromarray(np.full((20, 20), 255, np.uint8)).save(folder / "scan-00.jpg")
+    held = int(reference_indices(40, 4)[0])  # an image the 4-image reference holds, changed
+    Image.fromarray(np.full((20, 20), 255, np.uint8)).save(next(folder.glob(f"scan-{held:02d}.*")))
     with pytest.warns(UserWarning, match="cached features .* are stale"):
         assert main(evaluate) == 0
     assert json.loads(scores.read_text())["fid"] != metrics["fid"]  # the new image counts
@@ -292,7 +294,9 @@ def test_export_without_average_ships_the_generator_itself(tmp_path, capsys):
     averaged, live = load_model(checkpoint), load_model(out)
     assert averaged.config["ema"] == 2 and "ema" not in live.config
     assert all(torch.equal(v, averaged.state_dict()[k]) for k, v in live.state_dict().items())
-    assert read_metadata(out)["command"] == read_metadata(checkpoint)["command"]
+    command = read_metadata(checkpoint)["command"]
+    assert read_metadata(out)["trained_as"] == command
+    assert read_metadata(out)["command"] == command.replace(" --ema 2", "")
     assert (
         main(["export", str(out), "-o", str(tmp_path / "x.safetensors"), "--without-average"]) == 2
     )
