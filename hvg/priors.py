@@ -101,6 +101,7 @@ class ExPostPrior(nn.Module):
         super().__init__()
         self.model, self.mixture = model, mixture
         self.config = model.config
+        self.train(model.training)  # so that restoring this wrapper's mode restores the model's
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

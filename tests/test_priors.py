@@ -69,3 +69,11 @@ def test_expost_prior_decodes_mixture_codes_and_evaluates_like_a_model():
     assert torch.equal(images, vae.decode(z))
     scores = evaluate(model, n=200, progress=False, with_kid=True)
     assert scores["fid"] > 0 and 0 <= scores["precision"] <= 1 and scores["kid_std"] > 0
+    assert not vae.training, "evaluating the wrapper left the model it wraps in training mode"
+
+
+def test_expost_prior_wrapping_an_eval_model_is_in_eval_mode():
+    vae = VAE(latent_dim=4).eval()
+    mixture = GaussianMixture.fit(torch.randn(64, 4), k=2, seed=0)
+    assert not ExPostPrior(vae, mixture).training
+    assert ExPostPrior(VAE(latent_dim=4), mixture).training  # a model in training mode stays so
