@@ -169,6 +169,12 @@ def check_slerp(slerp: Callable) -> str | None:
             )
         if not _close(answer, expected, rtol=1e-3, atol=1e-4):
             return f"at t = {t} it differs from the great circle's point; t = 0 gives z0, 1 z1."
+    answer = slerp(z0, 3 * z0, 0.5)
+    if not torch.isfinite(answer).all() or not _close(answer, 2 * z0, rtol=1e-3, atol=1e-4):
+        return (
+            "codes that point the same way (z1 = 3 z0) break it: the angle is 0, so is "
+            "sin(omega), and 0 / 0 is NaN. There the great circle is the straight line: use it."
+        )
     return None
 
 

@@ -111,7 +111,7 @@ def plot_routing(
     if ax is None:
         _, ax = plt.subplots(figsize=(1.7 * len(networks) + 1.5, 0.75 * len(losses) + 0.8))
     used = np.array([[weights[r][c] != "" for c in networks] for r in losses], dtype=float)
-    ax.imshow(used, cmap="Blues", vmin=0, vmax=2.2)
+    ax.imshow(used, cmap="Blues", vmin=0, vmax=2.2, aspect="auto")  # fill the width: no overlap
     for i, loss in enumerate(losses):
         for j, network in enumerate(networks):
             ax.text(j, i, weights[loss][network] or "—", ha="center", va="center", fontsize=13)

@@ -51,6 +51,12 @@ def projection(h, labels, w, b, embed):
 
 
 # (check, the package's answer, [(a realistic wrong answer, what the hint must say)])
+def naive_slerp(z0, z1, t):
+    """The textbook formula, which divides 0 by 0 when the codes are parallel."""
+    omega = torch.arccos(torch.dot(z0, z1) / (z0.norm() * z1.norm()))
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+
+
 CHECKS = [
     (exercises.check_reparameterize, reparameterize, [
         (wrong_reparameterize_variance, "exp(0.5 * logvar)"),
@@ -68,6 +74,7 @@ CHECKS = [
     ]),
     (exercises.check_slerp, lambda z0, z1, t: interpolate(z0, z1, t, spherical=True), [
         (lambda z0, z1, t: interpolate(z0, z1, t), "straight line"),
+        (naive_slerp, "point the same way"),
     ]),
     (exercises.check_feature_nll, gaussian_nll, [
         (lambda target, mean: 0.5 * F.mse_loss(mean, target), "averaged over the features"),
