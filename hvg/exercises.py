@@ -7,6 +7,9 @@ the notebooks' test cells `assert` its verdict, so that nbgrader, which grades a
 whether it raises, scores it:
 
     assert check_kl(my_kl), "not right yet: see the hint above"
+
+The questions at the end (`check_choice`'s) are conceptual: the learner's function returns the
+letter of one answer; the check explains why it is right, or why a wrong one is tempting.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from hvg.recipes.fusion import linear_ramp
 Finder = Callable[[Callable], str | None]
 
 
-def _check(title: str) -> Callable[[Finder], Callable[[Callable], bool]]:
-    """Turn a mistake finder (None when right) into a check that prints and returns its verdict."""
+def _check(title: str, why: str = "") -> Callable[[Finder], Callable[[Callable], bool]]:
+    """Turn a mistake finder (None when right) into a check that prints and returns its verdict;
+    `why`, if given, is said after "correct"."""
 
     def wrap(find: Finder) -> Callable[[Callable], bool]:
         @functools.wraps(find)
@@ -39,7 +43,8 @@ def _check(title: str) -> Callable[[Finder], Callable[[Callable], bool]]:
                 problem = "it still raises NotImplementedError: write your answer in its place."
             except Exception as error:  # the learner's code may fail in any way: explain it
                 problem = f"calling it raised {type(error).__name__}: {error}"
-            print(f"{title}: correct" if problem is None else f"{title}: not yet. {problem}")
+            right = f"{title}: correct. {why}" if why else f"{title}: correct"
+            print(right if problem is None else f"{title}: not yet. {problem}")
             return problem is None
 
         return check
@@ -313,3 +318,100 @@ def check_projection(projection: Callable) -> str | None:
     if not _close(answer, expected):
         return "compare with h @ w + b + (embed[labels] * h).sum(dim=1)."
     return None
+
+
+def _choice(title: str, answer: str, why: str, wrong: dict[str, str]) -> Callable[[Callable], bool]:
+    """A multiple-choice check: the learner's function returns a letter; each wrong letter has
+    its own explanation, the right one the reason it is right."""
+
+    def find(pick: Callable) -> str | None:
+        letter = pick()
+        if not isinstance(letter, str) or letter.strip(" ()").lower() not in {answer, *wrong}:
+            letters = ", ".join(f'"{c}"' for c in sorted({answer, *wrong}))
+            return f"return one letter as a string: {letters}; got {letter!r}."
+        letter = letter.strip(" ()").lower()
+        return None if letter == answer else wrong[letter]
+
+    return _check(title, why)(find)
+
+
+check_collapse = _choice(
+    "posterior collapse",
+    answer="a",
+    why="Then q(z | x) is the prior for every x: it costs nothing, and KL(q || p) = 0.",
+    wrong={
+        "b": "the shipped model's KL is what an encoder pays for codes that carry the digit; a "
+        "decoder that ignores z gives the encoder no reason to pay.",
+        "c": "the KL grows only while the codes carry information the decoder uses.",
+    },
+)
+check_saturation = _choice(
+    "the non-saturating loss",
+    answer="b",
+    why="With logit l and D = sigmoid(l), d/dl log(1 - D) = -D, about -0.01 here: "
+    "almost no signal. d/dl (-log D) = -(1 - D), about -0.99: the generator learns.",
+    wrong={
+        "a": "log(1 - D(G(z))) is flat where D(G(z)) is near 0: its gradient with respect to "
+        "the logit is -D(G(z)), about -0.01.",
+        "c": "both have the same fixed point, but not the same gradient: compare -D and -(1 - D) "
+        "at D = 0.01.",
+    },
+)
+check_routing = _choice(
+    "who updates the encoder",
+    answer="c",
+    why="In Algorithm 1 the encoder follows grad(L_prior + L_llike); L_GAN updates the decoder "
+    "(through its samples and reconstructions) and the discriminator, never the encoder.",
+    wrong={
+        "a": "L_prior is the KL of the encoder's q(z | x) to the prior: only the encoder has it.",
+        "b": "L_llike, the likelihood in the discriminator's features, is the encoder's "
+        "reconstruction term, as the pixel likelihood is a VAE's.",
+    },
+)
+check_overlap = _choice(
+    "reading a seed study",
+    answer="b",
+    why="With three seeds, ranges that overlap say the study cannot order the two: more seeds "
+    "(or a smaller spread) first, then a claim.",
+    wrong={
+        "a": "a lower mean over three seeds is not yet a lower FID: one seed can move a mean by "
+        "more than the gap, and here the ranges overlap.",
+        "c": "the DCGAN's mean is the higher FID, so it would not be the better one either; "
+        "the overlap is what says that neither is shown better.",
+    },
+)
+check_small_n = _choice(
+    "FID at small n",
+    answer="b",
+    why="FID is biased upwards, by an amount that shrinks about as 1 / n: the statistics of a few "
+    "samples are noisier, and the noise adds to the distance. Compare models only at equal n.",
+    wrong={
+        "a": "fewer samples do not make a model look better: noisier statistics add to the "
+        "distance, they never cancel it.",
+        "c": "the bias depends on n, so the two differ by more than noise: section 2's curve "
+        "falls with n.",
+    },
+)
+check_light_noise = _choice(
+    "denoising light noise",
+    answer="b",
+    why="The DAE redraws every pixel through its code: at sigma 0.1 the error of that redrawing "
+    "is larger than the noise it takes away (compare the 0.1 row of the sweep).",
+    wrong={
+        "a": "a network does not only remove noise: it rebuilds the image from a small code, "
+        "and that costs detail the input still had.",
+        "c": "the two differ by far more than noise: read the 0.1 row of the sweep.",
+    },
+)
+check_style = _choice(
+    "what the code holds",
+    answer="b",
+    why="The decoder is given the label, so a code that repeated it would pay KL for nothing: "
+    "z keeps what the label does not say, the writer's style.",
+    wrong={
+        "a": "the decoder already has the class from y: a code that repeated it would pay KL "
+        "for nothing.",
+        "c": "z still pays its way: the label alone cannot say how thick or slanted a digit is, "
+        "and reconstructions need that.",
+    },
+)

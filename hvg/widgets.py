@@ -3,11 +3,12 @@
 Each view is a `View`: a VBox whose callbacks write PNG bytes into an `Image` widget. Setting a
 slider's `.value` redraws at once, so tests drive them headless exactly as a learner's mouse
 does. Errors inside a callback go to an Output widget below the view, where JupyterLab shows
-them.
+them. A displayed view also carries a PNG of its picture, for readers without a kernel.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 
 import ipywidgets as widgets
@@ -48,6 +49,14 @@ class View(widgets.VBox):
 
     def redraw(self, change: dict | None = None) -> None:
         raise NotImplementedError
+
+    def _repr_mimebundle_(self, **kwargs) -> dict | None:
+        """The live widget plus a PNG of its picture as shown: a front end with a kernel shows
+        the widget, GitHub and static HTML exports (which cannot) show the picture."""
+        data = super()._repr_mimebundle_(**kwargs)
+        if data is not None and self.image.value:
+            data["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        return data
 
 
 class LatentSliders(View):

@@ -56,15 +56,29 @@ def test_non_saturating_loss_keeps_gradients_when_the_discriminator_wins():
     assert non_saturating > 0.99 and logit.grad.abs().item() < 1e-3
 
 
+def test_the_reported_gradient_shows_the_minimax_loss_saturate():
+    def g_grad(minimax: bool) -> float:
+        torch.manual_seed(0)
+        model = DCGAN(latent_dim=8)
+        with torch.no_grad():
+            model.discriminator.net[-1].bias.fill_(-12.0)  # D calls every image fake, surely
+        recipe = dcgan_recipe(model, minimax=minimax, lr=0.0)  # measure only: nothing moves
+        return recipe.step(torch.rand(16, 1, 28, 28) * 2 - 1)["g_grad"]
+
+    assert 0 < g_grad(minimax=True) < 1e-3 * g_grad(minimax=False)
+
+
 def test_one_step_moves_both_networks_and_reports_accuracies():
     torch.manual_seed(0)
     model = DCGAN(latent_dim=8)
     recipe = dcgan_recipe(model)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     losses = recipe.step(torch.rand(16, 1, 28, 28) * 2 - 1)
-    assert set(losses) == {"loss_d", "loss_g", "d_real", "d_fake"}
+    assert set(losses) == {"loss_d", "loss_g", "d_real", "d_fake", "g_grad"}
     assert all(math.isfinite(v) for v in losses.values())
     assert 0 <= losses["d_real"] <= 1 and 0 <= losses["d_fake"] <= 1
+    g_grads = torch.cat([p.grad.flatten() for p in model.generator.parameters()])
+    assert losses["g_grad"] == pytest.approx(g_grads.norm().item(), rel=1e-6)  # G's own loss
     moved = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
     assert any(k.startswith("generator.") for k in moved)
     assert any(k.startswith("discriminator.") for k in moved)

@@ -133,6 +133,36 @@ def test_checks_explain_a_missing_or_crashing_answer(capsys):
     assert "NotImplementedError" in out[0] and "raised TypeError" in out[1]
 
 
+# (a conceptual question's check, its answer, the other letters)
+CHOICES = [
+    (exercises.check_collapse, "a", "bc"),
+    (exercises.check_saturation, "b", "ac"),
+    (exercises.check_routing, "c", "ab"),
+    (exercises.check_overlap, "b", "ac"),
+    (exercises.check_small_n, "b", "ac"),
+    (exercises.check_light_noise, "b", "ac"),
+    (exercises.check_style, "b", "ac"),
+]
+NAMES = {id(value): name for name, value in vars(exercises).items()}
+
+
+@pytest.mark.parametrize("check, answer, others", CHOICES, ids=[NAMES[id(c[0])] for c in CHOICES])
+def test_a_question_explains_its_answer_and_each_wrong_one(check, answer, others, capsys):
+    assert check(lambda: answer) is True
+    assert check(lambda: f"({answer.upper()}) ") is True  # as a learner may write it
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == said[1] and ": correct. " in said[0]  # the reason, not only the verdict
+    hints = []
+    for letter in others:
+        assert check(lambda letter=letter: letter) is False
+        hints.append(capsys.readouterr().out)
+    assert all("not yet. " in h for h in hints) and len(set(hints)) == len(others)
+    for garbage in ("d", "ab", 2, None):
+        assert check(lambda garbage=garbage: garbage) is False
+        assert "return one letter as a string" in capsys.readouterr().out
+
+
 def test_every_check_is_tested():
     names = {n for n in dir(exercises) if n.startswith("check_")}
-    assert names == {check.__name__ for check, _, _ in CHECKS}
+    tested = [check for check, _, _ in CHECKS] + [check for check, _, _ in CHOICES]
+    assert {NAMES[id(check)] for check in tested} == names

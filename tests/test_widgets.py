@@ -1,13 +1,18 @@
 """Widget callbacks, driven headless: set a control's value, the image must change."""
 
+import base64
 import datetime
 import io
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 import torch
+from IPython.core.formatters import DisplayFormatter
 from PIL import Image
 
+from hvg import widgets
 from hvg.denoising import filter_method
 from hvg.metrics import psnr
 from hvg.models import VAE, ConditionalVAE
@@ -45,6 +50,39 @@ def test_sliders_redraw_the_image(model):
     assert view.image.value != at_mean
     view.sliders[0].value = 0.0
     assert view.image.value == at_mean
+
+
+def test_a_displayed_view_carries_its_picture_for_readers_without_a_kernel(model):
+    codes = torch.randn(200, 8, generator=torch.Generator().manual_seed(1))
+    view = LatentSliders(model.decode, codes, n_sliders=3)
+    data, _ = DisplayFormatter().format(view)
+    assert "application/vnd.jupyter.widget-view+json" in data  # the live widget, first
+    assert base64.b64decode(data["image/png"]) == view.image.value  # and its picture
+    view.sliders[0].value = 2.5
+    data, _ = DisplayFormatter().format(view)
+    assert base64.b64decode(data["image/png"]) == view.image.value  # as it is shown now
+
+
+VIEWS = tuple(
+    name
+    for name, kind in vars(widgets).items()
+    if isinstance(kind, type) and issubclass(kind, widgets.View) and kind is not widgets.View
+)
+
+
+@pytest.mark.parametrize(
+    "path", sorted(Path(__file__).parents[1].glob("notebooks/0*.ipynb")), ids=lambda p: p.name
+)
+def test_every_view_in_the_notebooks_is_saved_with_its_picture(path):
+    outputs = [
+        o.data
+        for c in nbformat.read(path, as_version=4).cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type in ("display_data", "execute_result")
+    ]
+    views = [d for d in outputs if d.get("text/plain", "").startswith(VIEWS)]
+    assert all("image/png" in d for d in views), f"re-run {path.name}: a view has no picture"
 
 
 def test_slider_moves_along_its_principal_direction(model):

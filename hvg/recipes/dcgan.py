@@ -31,7 +31,8 @@ def dcgan_step(
     """One discriminator step, then one generator step on the same fakes.
 
     The generator minimises -log D(G(z)) (non-saturating); `minimax=True` makes it minimise
-    log(1 - D(G(z))) instead, the original game, whose gradient vanishes while D wins.
+    log(1 - D(G(z))) instead, the original game, whose gradient vanishes while D wins: the step
+    reports the generator's gradient norm (`g_grad`) to show it.
 
     Under torchrun both networks run as `parallel` wraps them. D runs forward twice (real,
     then detached fakes) before its one backward, and DistributedDataParallel takes that as
@@ -58,9 +59,10 @@ def dcgan_step(
             loss_g = g_loss(d(fake))
         g_optimizer.zero_grad(set_to_none=True)
         loss_g.backward()
+        g_grad = gradient_norm(model.generator)
         g_optimizer.step()
         model.update_average()
-        return game_report(loss_d, loss_g, real_logits, fake_logits)
+        return {**game_report(loss_d, loss_g, real_logits, fake_logits), "g_grad": g_grad}
 
     return step
 
@@ -75,6 +77,12 @@ def game_report(
         "d_real": (real_logits > 0).float().mean().item(),
         "d_fake": (fake_logits < 0).float().mean().item(),
     }
+
+
+def gradient_norm(module: nn.Module) -> float:
+    """The L2 norm of all of a module's gradients together: how hard its last loss pushes it."""
+    grads = [p.grad.detach().flatten() for p in module.parameters() if p.grad is not None]
+    return torch.linalg.vector_norm(torch.cat(grads)).item() if grads else 0.0
 
 
 def gan_optimizers(
