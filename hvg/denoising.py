@@ -2,7 +2,8 @@
 
 `sweep` is what bench/denoise_sweep.py and notebook 06 report: for each noise kind and level,
 each classic filter tuned on a validation split (the last images of MNIST's training set) and
-each learned denoiser, scored on the test set by PSNR, SSIM, MSE (hvg.metrics) and sharpness.
+each learned denoiser, scored on the test set by PSNR, SSIM, MSE (hvg.metrics) and sharpness;
+`distribution_fid` adds the distance between the outputs' and the clean digits' distributions.
 `read_picture` turns a learner's picture into a digit, or says why not (npz files: hvg.files).
 """
 
@@ -19,7 +20,7 @@ from tqdm.auto import tqdm
 
 from hvg.data import VALIDATION_START, load_dataset
 from hvg.filters import FILTERS, apply_filter, tune
-from hvg.metrics import mse, psnr, sharpness, ssim
+from hvg.metrics import Domain, embed, fid, load_domain, mse, psnr, sharpness, ssim
 from hvg.noise import KINDS, LEVELS, corrupt
 
 Denoise = Callable[[torch.Tensor], torch.Tensor]  # noisy [-1, 1] images -> denoised ones
@@ -46,6 +47,17 @@ def score(denoised: torch.Tensor, clean: torch.Tensor) -> dict[str, float]:
         "mse": mse(denoised, clean),
         "sharpness": sharpness(denoised),
     }
+
+
+def distribution_fid(
+    denoised: torch.Tensor, clean: torch.Tensor, domain: Domain | None = None
+) -> float:
+    """Domain FID between the denoised images and the clean ones (notebook 05's features):
+    whether the outputs are distributed like digits, whichever digit each is. This is the
+    perceptual side of Blau & Michaeli's (2018) trade-off; PSNR and SSIM are the distortion."""
+    domain = domain or load_domain("mnist")
+    features = [embed(domain, x.split(500), len(x), progress=False)[0] for x in (clean, denoised)]
+    return fid(*features)
 
 
 def denoise_batched(denoise: Denoise, noisy: torch.Tensor, size: int = 1000) -> torch.Tensor:

@@ -50,9 +50,9 @@ def modes_hit(points: torch.Tensor, within: float = 15 * STD) -> tuple[torch.Ten
 
 def train_toy(
     hybrid: bool,
-    steps: int = 3000,
+    steps: int = 4000,
     seed: int = 0,
-    every: int = 300,
+    every: int = 500,
     batch: int = 512,
     latent_dim: int = 2,
     lr: float = 1e-4,

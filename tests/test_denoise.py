@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from hvg.denoising import read_picture, score, splits, sweep
+from hvg.denoising import distribution_fid, read_picture, score, splits, sweep
 from hvg.files import from_uint8, read_npz
 from hvg.filters import GRIDS, apply_filter, tune
 from hvg.metrics import psnr
@@ -191,3 +191,13 @@ def test_denoisers_refuse_images_they_cannot_take() -> None:
     with pytest.raises(ValueError, match=r"outside \[-1, 1\].*look like \[0, 255\]"):
         model.denoise(torch.full((2, 1, 28, 28), 200.0))
 
+
+
+def test_distribution_fid_asks_whether_outputs_look_like_digits_not_which():
+    _, clean = splits(n_val=10, n_test=1000)
+    generator = torch.Generator().manual_seed(0)
+    shuffled = clean[torch.randperm(len(clean), generator=generator)]  # every pixel wrong
+    assert psnr(shuffled, clean) < 12 and distribution_fid(shuffled, clean) < 1e-6
+    blurred = apply_filter("gaussian blur", clean, 1.5)  # every digit right, but blurred
+    noisy = corrupt(clean, "gaussian", 0.5, generator)
+    assert 1 < distribution_fid(blurred, clean) < distribution_fid(noisy, clean)
