@@ -3,8 +3,8 @@
 `evaluate(model_or_images)` embeds n generated images and n real images of a split (all of
 it, or a seeded random subset: never its first n) with one extractor, "domain" (the data
 set's small classifier: seconds) or "inception" (TF-Inception: the published metrics, about
-7 images a second on two CPU cores), and returns
-every metric with the name of the extractor that produced it. Real features are cached on
+18 images a second on two CPU cores, bench/metrics_speed.json), and returns every metric with
+the name of the extractor that produced it. Real features are cached on
 disk (hvg.metrics.cache), so only the generated images cost time after the first call.
 """
 
