@@ -29,9 +29,10 @@ from hvg.run import train_model
 from hvg.train import NonFiniteLossError, TrainConfig
 
 
-def launch_command() -> str:
-    """How this run was started, for its checkpoint: `python -m hvg ...`, or torchrun's line."""
-    args = " ".join(sys.argv[1:])
+def launch_command(argv: list[str]) -> str:
+    """How this run was started, for its checkpoint: `python -m hvg ARGV`, or torchrun's line.
+    ARGV is what `main` parsed, so a call from Python records its own arguments too."""
+    args = shlex.join(argv)
     world = distributed.world_size()
     if world == 1:
         return f"python -m hvg {args}"
@@ -109,7 +110,7 @@ def train(args: argparse.Namespace) -> None:
         dataset=dataset, checkpoint=checkpoint, every=args.checkpoint_every,
         sample_every=args.sample_every, sample_dir=beside(checkpoint, "samples"),
         keep_every=args.keep_every, keep_dir=beside(checkpoint, "steps"),
-        command=launch_command(), **training_settings(args),
+        command=launch_command(args.argv), **training_settings(args),
     )  # fmt: skip
     _, history = train_model(args.model, config)
     if distributed.is_main():
@@ -492,6 +493,7 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; `train` joins the process group when torchrun started several processes."""
     args = parser().parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)
     try:
         with distributed.launched() if args.run is train else contextlib.nullcontext():
             # run() handles its errors: no traceback keeps DDP wrappers alive past the group
