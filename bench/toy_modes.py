@@ -18,9 +18,7 @@ from pathlib import Path
 
 import torch
 
-from hvg.toy import modes_hit, train_toy
-
-HIT = 20  # samples of 1,000 that make a mode count as covered
+from hvg.toy import HIT, covered, modes_hit, train_toy
 
 
 def run(hybrid: bool, seed: int, steps: int) -> dict:
@@ -29,8 +27,7 @@ def run(hybrid: bool, seed: int, steps: int) -> dict:
     snapshots = train_toy(hybrid=hybrid, steps=steps, seed=seed, every=steps // 8)
     points = []
     for step, samples in snapshots.items():
-        counts, near = modes_hit(samples)
-        points.append({"step": step, "modes": int((counts >= HIT).sum()), "near": near})
+        points.append({"step": step, "modes": covered(samples), "near": modes_hit(samples)[1]})
     return {"seed": seed, "seconds": time.perf_counter() - start, "points": points}
 
 

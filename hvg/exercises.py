@@ -8,8 +8,9 @@ whether it raises, scores it:
 
     assert check_kl(my_kl), "not right yet: see the hint above"
 
-The questions at the end (`check_choice`'s) are conceptual: the learner's function returns the
-letter of one answer; the check explains why it is right, or why a wrong one is tempting.
+The questions at the end (`check_collapse` and the others `_choice` builds) are conceptual: the
+learner's function returns the letter of one answer; the check explains why it is right, or why
+a wrong one is tempting.
 """
 
 from __future__ import annotations

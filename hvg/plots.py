@@ -14,7 +14,7 @@ from PIL import Image
 from torchvision.utils import make_grid
 
 from hvg.files import to_uint8
-from hvg.toy import centres, modes_hit
+from hvg.toy import centres, covered
 
 
 def grid(images: torch.Tensor, nrow: int = 8) -> np.ndarray:
@@ -149,15 +149,14 @@ def plot_denoise_sweep(rows: list[dict], scores: tuple[str, ...] = ("psnr", "ssi
 
 def plot_toy_runs(runs: dict[str, dict[int, torch.Tensor]], steps: list[int]) -> Figure:
     """One row per run of `hvg.toy`, one column per step: the samples over the ring's modes
-    (crosses), each panel titled with how many modes at least 20 samples hit."""
+    (crosses), each panel titled with how many modes at least `hvg.toy.HIT` samples land near."""
     fig, axes = plt.subplots(len(runs), len(steps), figsize=(2.6 * len(steps), 2.8 * len(runs)))
     for row, (name, snapshots) in zip(np.atleast_2d(axes), runs.items(), strict=True):
         for ax, step in zip(row, steps, strict=True):
             points = snapshots[step]
-            hits = int((modes_hit(points)[0] >= 20).sum())
             ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.3)
             ax.scatter(*centres().T, marker="x", color="black", s=30)
             ax.set(xlim=(-3, 3), ylim=(-3, 3), xticks=[], yticks=[], aspect="equal")
-            ax.set_title(f"{name}, step {step}: {hits} of 8", fontsize=9)
+            ax.set_title(f"{name}, step {step}: {covered(points)} of 8", fontsize=9)
     fig.tight_layout()
     return fig

@@ -18,6 +18,7 @@ from torch import nn
 from hvg.losses import discriminator_loss, generator_loss, kl_normal
 
 MODES, RADIUS, STD = 8, 2.0, 0.02  # the ring: how many Gaussians, where, how wide
+HIT = 20  # samples of 1,000 near a mode that make it count as covered
 
 
 def centres(modes: int = MODES, radius: float = RADIUS) -> torch.Tensor:
@@ -46,6 +47,11 @@ def modes_hit(points: torch.Tensor, within: float = 15 * STD) -> tuple[torch.Ten
     distance, nearest = torch.cdist(points, centres()).min(dim=1)
     near = distance < within
     return torch.bincount(nearest[near], minlength=MODES), near.float().mean().item()
+
+
+def covered(points: torch.Tensor) -> int:
+    """How many modes at least HIT of the points land near."""
+    return int((modes_hit(points)[0] >= HIT).sum())
 
 
 def train_toy(

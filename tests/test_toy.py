@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from hvg.toy import MODES, RADIUS, STD, centres, modes_hit, ring, train_toy
+from hvg.toy import HIT, MODES, RADIUS, STD, centres, covered, modes_hit, ring, train_toy
 
 
 def test_the_ring_draws_every_mode_with_its_spread():
@@ -19,6 +19,7 @@ def test_modes_hit_counts_points_near_each_mode_only():
     off = torch.zeros(60, 2)  # the ring's centre: near no mode
     counts, near = modes_hit(torch.cat([on_two, off]))
     assert counts.tolist() == [30, 0, 0, 10, 0, 0, 0, 0] and near == pytest.approx(0.4)
+    assert HIT == 20 and covered(torch.cat([on_two, off])) == 1  # 10 points are too few
 
 
 def test_training_is_seeded_and_keeps_its_snapshots():
