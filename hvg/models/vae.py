@@ -14,16 +14,16 @@ from hvg.models.base import LatentModel, check_image_size
 
 
 class Encoder(nn.Module):
-    """x (B, C, S, S) -> (mu, logvar), each (B, latent_dim)."""
+    """x (B, C, S, S) -> (mu, logvar), each (B, latent_dim); `width` channels, then twice that."""
 
-    def __init__(self, channels: int, image_size: int, latent_dim: int):
+    def __init__(self, channels: int, image_size: int, latent_dim: int, width: int = 32):
         super().__init__()
         side = check_image_size(image_size) // 4
         self.net = nn.Sequential(
-            nn.Conv2d(channels, 32, 4, stride=2, padding=1), nn.ReLU(),  # S -> S/2
-            nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.ReLU(),  # S/2 -> S/4
+            nn.Conv2d(channels, width, 4, stride=2, padding=1), nn.ReLU(),  # S -> S/2
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1), nn.ReLU(),  # S/2 -> S/4
             nn.Flatten(),
-            nn.Linear(64 * side * side, 2 * latent_dim),  # mean and log-variance, side by side
+            nn.Linear(2 * width * side * side, 2 * latent_dim),  # mean and log-variance
         )  # fmt: skip
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -32,16 +32,16 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """z (B, latent_dim) -> Bernoulli logits (B, C, S, S)."""
+    """z (B, latent_dim) -> Bernoulli logits (B, C, S, S); the encoder's widths, mirrored."""
 
-    def __init__(self, channels: int, image_size: int, latent_dim: int):
+    def __init__(self, channels: int, image_size: int, latent_dim: int, width: int = 32):
         super().__init__()
         side = check_image_size(image_size) // 4
         self.net = nn.Sequential(
-            nn.Linear(latent_dim, 64 * side * side), nn.ReLU(),
-            nn.Unflatten(1, (64, side, side)),
-            nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1), nn.ReLU(),  # S/4 -> S/2
-            nn.ConvTranspose2d(32, channels, 4, stride=2, padding=1),  # S/2 -> S
+            nn.Linear(latent_dim, 2 * width * side * side), nn.ReLU(),
+            nn.Unflatten(1, (2 * width, side, side)),
+            nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1), nn.ReLU(),  # S/4 -> S/2
+            nn.ConvTranspose2d(width, channels, 4, stride=2, padding=1),  # S/2 -> S
         )  # fmt: skip
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -56,10 +56,14 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 class VAE(LatentModel):
     """Encoder + reparameterization + decoder; `forward` returns (logits, mu, logvar)."""
 
-    def __init__(self, channels: int = 1, image_size: int = 28, latent_dim: int = 16):
-        super().__init__(channels, image_size, latent_dim)
-        self.encoder = Encoder(channels, image_size, latent_dim)
-        self.decoder = Decoder(channels, image_size, latent_dim)
+    def __init__(
+        self, channels: int = 1, image_size: int = 28, latent_dim: int = 16, width: int = 32
+    ):
+        if not isinstance(width, int) or width < 1:
+            raise ValueError(f"width must be a positive int (channels), got {width!r}")
+        super().__init__(channels, image_size, latent_dim, width=width)
+        self.encoder = Encoder(channels, image_size, latent_dim, width)
+        self.decoder = Decoder(channels, image_size, latent_dim, width)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mu, logvar = self.encoder(x)
