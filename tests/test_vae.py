@@ -4,6 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from hvg.checkpoints import load_model, save_model
 from hvg.data import get_dataloader
 from hvg.losses import bernoulli_nll, kl_normal, vae_loss
 from hvg.models import VAE
@@ -35,6 +36,19 @@ def test_refuses_bad_channels_and_latent():
         VAE(1, 28, latent_dim=0)
     with pytest.raises(ValueError, match="unknown model 'gan'"):
         build_model("gan")
+    with pytest.raises(ValueError, match="width must be a positive int"):
+        VAE(1, 28, width=0)
+
+
+def test_width_sets_the_channels_and_survives_a_checkpoint(tmp_path):
+    wide = build_model("vae", width=64)
+    assert wide.encoder.net[0].out_channels == 64 and wide.decoder.net[-1].in_channels == 64
+    wide_size = sum(p.numel() for p in wide.parameters())
+    assert wide_size > 2 * sum(p.numel() for p in VAE().parameters())
+    back = load_model(save_model(wide, tmp_path / "wide.safetensors"))
+    assert back.config["width"] == 64
+    z = torch.randn(3, 16)
+    assert torch.equal(back.decode(z), wide.decode(z))
 
 
 def test_decode_is_the_bernoulli_mean_in_minus_one_one():
