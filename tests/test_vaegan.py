@@ -62,6 +62,16 @@ def test_refuses_bad_width_and_options():
         VAEGANOptions(generator="wasserstein")
     with pytest.raises(ValueError, match="gamma must be positive"):
         VAEGANOptions(gamma=0)
+    with pytest.raises(ValueError, match="d_lr_scale must be positive"):
+        VAEGANOptions(d_lr_scale=0)
+
+
+def test_ttur_scales_only_the_discriminators_learning_rate(model):
+    rates = {
+        name: optimizer.param_groups[0]["lr"]
+        for name, optimizer in vaegan_recipe(model, lr=1e-4, d_lr_scale=4.0).optimizers.items()
+    }
+    assert rates == pytest.approx({"encoder": 1e-4, "decoder": 1e-4, "discriminator": 4e-4})
 
 
 def test_batch_norm_keeps_pytorchs_momentum(model):

@@ -70,6 +70,9 @@ class VAEGANOptions:
       0.35, equilibrium 0.68): skip the discriminator's update while its loss on real or fake
       images is below equilibrium - margin, and the decoder's while above equilibrium + margin.
       None (the paper) always updates both.
+    - `d_lr_scale`: the discriminator's learning rate as a multiple of `lr`, the two
+      time-scale update rule (TTUR, Heusel et al. 2017), under which a GAN's game converges to
+      a local equilibrium; 1 (the paper) gives all three networks the same rate.
     """
 
     lr: float = option(3e-4, "learning rate")
@@ -95,10 +98,13 @@ class VAEGANOptions:
         "networks", choices=tuple(OPTIMIZERS),
     )  # fmt: skip
     beta: float = option(1.0, "encoder's weight on the KL term")
+    d_lr_scale: float = option(
+        1.0, "the discriminator's learning rate as a multiple of --lr (TTUR, Heusel et al. 2017)"
+    )
 
     def __post_init__(self) -> None:
         check_choices(self)
-        for name in ("gamma", "beta"):
+        for name in ("gamma", "beta", "d_lr_scale"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
         if self.margin is not None and not self.margin > 0:
@@ -288,10 +294,12 @@ def vaegan_step(
 def vaegan_optimizers(
     model: VAEGAN, options: VAEGANOptions
 ) -> dict[str, torch.optim.Optimizer]:
-    """One optimizer for each of the three networks, as `options.optimizer` says."""
+    """One optimizer for each of the three networks, as `options.optimizer` says; the
+    discriminator's learning rate is `options.d_lr_scale` times the others'."""
+    scale = {"encoder": 1.0, "decoder": 1.0, "discriminator": options.d_lr_scale}
     return {
-        name: OPTIMIZERS[options.optimizer](getattr(model, name).parameters(), options.lr)
-        for name in ("encoder", "decoder", "discriminator")
+        name: OPTIMIZERS[options.optimizer](getattr(model, name).parameters(), options.lr * s)
+        for name, s in scale.items()
     }
 
 
