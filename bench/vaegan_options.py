@@ -18,6 +18,7 @@ import json
 import platform
 import statistics
 import sys
+from pathlib import Path
 
 import torch
 
@@ -91,32 +92,63 @@ def main() -> None:
     args.add_argument("--runs", nargs="+", choices=list(RUNS), default=FIRST_STUDY)
     args.add_argument("--seeds", nargs="+", type=int, default=[0])
     args.add_argument("--reference", choices=("test", "train"), default="test")
-    args.add_argument("--out", help="write the results to this JSON file")
+    args.add_argument("--out", help="write the results to this JSON file (after every run)")
+    args.add_argument(
+        "--append", action="store_true", help="add the runs to those already in --out (same "
+        "--steps, --n and --reference): options measured in separate processes, one report"
+    )  # fmt: skip
     opts = args.parse_args()
-    runs = []
+    if opts.append and not opts.out:
+        args.error("--append needs --out")
+    settings = {"steps": opts.steps, "n": opts.n, "reference": opts.reference}
+    command = " ".join(["python bench/vaegan_options.py", *sys.argv[1:]])
+    if opts.append and earlier(opts.out, settings) is None:
+        args.error(f"{opts.out} was measured with other --steps, --n or --reference")
+    mine = []
     for key in opts.runs:
         label, options = RUNS[key]
         for seed in opts.seeds:
             scores = measure(options, opts.steps, opts.n, seed, opts.reference)
             result = {"key": key, "label": label, "options": options, "seed": seed, **scores}
             print(json.dumps(result), flush=True)
-            runs.append(result)
-    real = real_images("mnist", opts.reference, opts.n, None)
+            mine.append(result)
+            if opts.out:  # read again: another process may have appended meanwhile
+                before = earlier(opts.out, settings) if opts.append else {"runs": []}
+                ours = {(r["key"], r["seed"]) for r in mine}
+                runs = [r for r in before["runs"] if (r["key"], r["seed"]) not in ours] + mine
+                commands = before.get("command", "").split(" && ")
+                commands = [c for c in commands if c and c != command] + [command]
+                report = make_report(runs, settings, " && ".join(commands))
+                Path(opts.out).write_text(json.dumps(report, indent=2) + "\n")
+
+
+def earlier(path: str, settings: dict) -> dict | None:
+    """The report already at `path` ({"runs": []} if none), or None if its settings differ."""
+    if not Path(path).exists():
+        return {"runs": []}
+    report = json.loads(Path(path).read_text())
+    return report if report.get("settings") == settings else None
+
+
+def make_report(runs: list[dict], settings: dict, command: str) -> dict:
+    """The JSON report of `runs`, with each option's spread when it has several seeds."""
+    real = real_images("mnist", settings["reference"], settings["n"], None)
+    seeds = sorted({r["seed"] for r in runs})
     report = {
-        "what": f"VAE-GAN on MNIST, {opts.steps} steps each (batch "
-        f"{SHIPPED['vaegan']['batch_size']}, seeds {', '.join(map(str, opts.seeds))}); domain "
-        f"FID of {opts.n} prior samples and of the reconstructions of {opts.n} "
-        f"{opts.reference} digits at random (seed 0) (their sharpness: {sharpness(real):.4f})",
+        "what": f"VAE-GAN on MNIST, {settings['steps']} steps each (batch "
+        f"{SHIPPED['vaegan']['batch_size']}, seeds {', '.join(map(str, seeds))}); domain FID of "
+        f"{settings['n']} prior samples and of the reconstructions of {settings['n']} "
+        f"{settings['reference']} digits at random (seed 0) (their sharpness: "
+        f"{sharpness(real):.4f})",
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
         f"torch {torch.__version__}",
-        "command": " ".join(["python bench/vaegan_options.py", *sys.argv[1:]]),
+        "command": command,
+        "settings": settings,
         "runs": runs,
     }
-    if len(opts.seeds) > 1:
+    if len(seeds) > 1:
         report["summary"] = spread(runs)
-    if opts.out:
-        with open(opts.out, "w") as f:
-            f.write(json.dumps(report, indent=2) + "\n")
+    return report
 
 
 if __name__ == "__main__":
