@@ -85,6 +85,26 @@ def spread(runs: list[dict]) -> dict:
     return out
 
 
+SEED_COLUMNS = [("fid", "{:.2f}"), ("precision", "{:.3f}"), ("recall", "{:.3f}"),
+                ("recon_fid", "{:.2f}"), ("recon_sharpness", "{:.3f}")]  # fmt: skip
+
+
+def seeds_table(summary: dict) -> str:
+    """The spread over seeds (mean ± standard deviation) as bench/README.md's markdown table."""
+    lines = [
+        "| options | FID | precision | recall | recon FID | sharpness |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, scores in summary.items():
+        cells = [
+            f"{fmt.format(scores[k]['mean'])} ± {fmt.format(scores[k]['std'])}"
+            for k, fmt in SEED_COLUMNS
+        ]
+        name = "shipped (non-saturating, gamma 1e-3, beta 10)" if key == "shipped" else RUNS[key][0]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--steps", type=int, default=3000)
@@ -120,6 +140,8 @@ def main() -> None:
                 commands = [c for c in commands if c and c != command] + [command]
                 report = make_report(runs, settings, " && ".join(commands))
                 Path(opts.out).write_text(json.dumps(report, indent=2) + "\n")
+    if opts.out and "summary" in report:
+        print(seeds_table(report["summary"]))
 
 
 def earlier(path: str, settings: dict) -> dict | None:
