@@ -88,10 +88,15 @@ def graded_tests(notebook: nbformat.NotebookNode) -> dict[str, float]:
 
 
 def make_wrong(notebook: nbformat.NotebookNode) -> str:
-    """Replace the first solution in place by its mistake; return its test cell's grade_id."""
+    """Replace the first solution WRONG has a mistake for; return its test cell's grade_id."""
     cells = notebook.cells
-    at = next(i for i, c in enumerate(cells) if "### BEGIN SOLUTION" in c.source)
-    function = re.search(r"^def (my_\w+)\(", cells[at].source, re.M).group(1)
+    solutions = [
+        (i, m.group(1))
+        for i, c in enumerate(cells)
+        if "### BEGIN SOLUTION" in c.source and (m := re.search(r"^def (my_\w+)\(", c.source, re.M))
+    ]
+    at, function = next(((i, f) for i, f in solutions if f in WRONG), (None, None))
+    assert at is not None, f"WRONG has no mistake for any of {[f for _, f in solutions]}"
     cells[at].source = re.sub(
         r"( *)### BEGIN SOLUTION\n.*?### END SOLUTION",
         lambda m: f"{m.group(1)}{WRONG[function]}",
