@@ -30,12 +30,16 @@ TABLES = {
     "fusion_study": lambda: bench_script("fusion_study").table(report("fusion_study")["summary"]),
     "expost_prior": lambda: bench_script("expost_prior").table(report("expost_prior")["summary"]),
     "conditional": lambda: conditional_table(report("conditional")["rows"]),
+    "vaegan_seeds": lambda: bench_script("vaegan_options").seeds_table(
+        report("vaegan_seeds")["summary"]
+    ),
 }
 WHERE = {  # which documents show each table
     "results": ["README.md"],
     "fusion_study": ["README.md"],
     "expost_prior": ["bench/README.md"],
     "conditional": ["README.md", "bench/README.md"],
+    "vaegan_seeds": ["bench/README.md"],
 }
 
 
@@ -48,3 +52,25 @@ def test_each_table_is_its_reports(name):
             f"{document}'s table of bench/{name}.json is not what the report holds: paste the "
             f"table that `python bench/{name}.py` prints (or this one):\n{table}"
         )
+
+
+def test_the_notebooks_run_times_are_the_measured_ones():
+    times = report("notebook_times")
+    lines = (REPOSITORY / "README.md").read_text().splitlines()
+    rows = {line.split("|")[1].strip(): line for line in lines if line.startswith("| 0")}
+    for path in sorted((REPOSITORY / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cell = bench_script("notebook_times").column(times, path.stem)
+        assert f"| {cell} |" in rows[path.stem[:2]], (
+            f"README.md's run time of {path.name} is not bench/notebook_times.json's: "
+            f"write {cell!r} (or re-measure: python bench/notebook_times.py --mode quick)"
+        )
+
+
+def test_each_notebooks_header_gives_the_measured_run_times():
+    times, script = report("notebook_times"), bench_script("notebook_times")
+    for path in sorted((REPOSITORY / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        header = json.loads(path.read_text())["cells"][0]["source"]
+        seconds = (times[mode]["seconds"][path.stem] for mode in ("full", "quick"))
+        full, quick = map(script.shown, seconds)
+        said = f"*Run time:* {full} in full mode and {quick} in quick mode"
+        assert said in "".join(header), f"{path.name}'s first cell should say: {said}"
