@@ -55,11 +55,11 @@ def test_each_table_is_its_reports(name):
 
 
 def test_the_notebooks_run_times_are_the_measured_ones():
-    times = report("notebook_times")
+    times, script = report("notebook_times"), bench_script("notebook_times")
     lines = (REPOSITORY / "README.md").read_text().splitlines()
     rows = {line.split("|")[1].strip(): line for line in lines if line.startswith("| 0")}
     for path in sorted((REPOSITORY / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        cell = bench_script("notebook_times").column(times, path.stem)
+        cell = script.column(times, path.stem)
         assert f"| {cell} |" in rows[path.stem[:2]], (
             f"README.md's run time of {path.name} is not bench/notebook_times.json's: "
             f"write {cell!r} (or re-measure: python bench/notebook_times.py --mode quick)"
