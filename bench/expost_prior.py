@@ -12,6 +12,7 @@ bench/results.py then scores each model's chosen mixture with TF-Inception, as i
 the README's results table: the number to hold against the published ones.
 
 Run: python bench/expost_prior.py --out bench/expost_prior.json   (about 20 min on 2 CPU cores)
+One model, keeping the other's rows: ... --models vaegan --update --out bench/expost_prior.json
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import platform
 import statistics
 import time
+from pathlib import Path
 
 import torch
 
@@ -107,8 +109,12 @@ def main() -> None:
     args.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     args.add_argument("--n", type=int, default=10_000)
     args.add_argument("--out", help="write the rows and summary to this JSON file")
+    args.add_argument("--update", action="store_true", help="keep --out's other models' rows")
     opts = args.parse_args()
     rows = [row for name in opts.models for row in study(name, opts.ks, opts.seeds, opts.n)]
+    if opts.update and opts.out and Path(opts.out).exists():
+        kept = json.loads(Path(opts.out).read_text())["rows"]
+        rows = [r for r in kept if r["model"] not in opts.models] + rows
     entries = summary(rows)
     print(table(entries))
     if opts.out:

@@ -95,6 +95,11 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def slot(row: dict) -> tuple[str, bool]:
+    """A row's place in the table, model and prior kind: a new K replaces the old mixture."""
+    return row["model"], row["prior"] != "N(0, I)"
+
+
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--n", type=int, default=10_000, help="samples for the domain metrics")
@@ -110,8 +115,8 @@ def main() -> None:
             for name, prior in wanted(opts.models, opts.priors)]  # fmt: skip
     if opts.update and opts.out and opts.out.exists():
         kept = json.loads(opts.out.read_text())["rows"]
-        fresh = {(r["model"], r["prior"]): r for r in rows}
-        old = {(r["model"], r["prior"]): r for r in kept}
+        fresh = {slot(r): r for r in rows}
+        old = {slot(r): r for r in kept}
         rows = [fresh.get(key, old.get(key)) for key in {**old, **fresh}]
     rows.sort(key=lambda r: (GENERATIVE.index(r["model"]), r["prior"] != "N(0, I)"))
     print(table(rows))

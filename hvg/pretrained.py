@@ -26,7 +26,7 @@ SHIPPED: dict[str, dict[str, Any]] = {
     "vaegan": {
         "steps": 10_000,
         "batch_size": 64,
-        "options": {"generator": "non-saturating", "gamma": 1e-3, "beta": 10.0},
+        "options": {"generator": "non-saturating", "gamma": 1e-3, "beta": 10.0, "margin": 0.35},
     },
     "denoiser": {"steps": 4_000, "batch_size": 64, "options": {"generator": "non-saturating"}},
     "denoiser-pixel": {
