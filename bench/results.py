@@ -95,9 +95,10 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def slot(row: dict) -> tuple[str, bool]:
-    """A row's place in the table, model and prior kind: a new K replaces the old mixture."""
-    return row["model"], row["prior"] != "N(0, I)"
+def slot(row: dict) -> tuple[int, bool]:
+    """A row's place in the table: its model, then N(0, I) before the ex-post prior (whatever
+    its K, so that a re-run with a new K replaces the old mixture's row)."""
+    return GENERATIVE.index(row["model"]), row["prior"] != "N(0, I)"
 
 
 def main() -> None:
@@ -118,7 +119,7 @@ def main() -> None:
         fresh = {slot(r): r for r in rows}
         old = {slot(r): r for r in kept}
         rows = [fresh.get(key, old.get(key)) for key in {**old, **fresh}]
-    rows.sort(key=lambda r: (GENERATIVE.index(r["model"]), r["prior"] != "N(0, I)"))
+    rows.sort(key=slot)
     print(table(rows))
     if opts.out:
         report = {
