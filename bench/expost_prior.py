@@ -108,12 +108,12 @@ def main() -> None:
     args.add_argument("--ks", nargs="+", type=int, default=[1, 5, 10, 20])
     args.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     args.add_argument("--n", type=int, default=10_000)
-    args.add_argument("--out", help="write the rows and summary to this JSON file")
+    args.add_argument("--out", type=Path, help="write the rows and summary to this JSON file")
     args.add_argument("--update", action="store_true", help="keep --out's other models' rows")
     opts = args.parse_args()
     rows = [row for name in opts.models for row in study(name, opts.ks, opts.seeds, opts.n)]
-    if opts.update and opts.out and Path(opts.out).exists():
-        kept = json.loads(Path(opts.out).read_text())["rows"]
+    if opts.update and opts.out and opts.out.exists():
+        kept = json.loads(opts.out.read_text())["rows"]
         rows = [r for r in kept if r["model"] not in opts.models] + rows
     entries = summary(rows)
     print(table(entries))
