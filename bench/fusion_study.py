@@ -5,12 +5,13 @@ Every run is `hvg.run.train_model(name, ...)` (what `python -m hvg train NAME` r
 data set, steps, batch size and seed list; the hybrids share the shipped VAE-GAN's options,
 and progressive fusion's hand-over is scaled to the budget (VAE alone for the first 10 % of
 the steps, the VAE-GAN's objective ramping in over the next 40 %). Each trained model is
-scored on n samples against the first n test images: FID, precision (quality), recall
+scored on n samples against n test images drawn at random (seed 0; the committed report,
+made before that change, used the first n): FID, precision (quality), recall
 (diversity), their F1, and the training clock. The report gives every run, and per model the
 mean, standard deviation, minimum and maximum over the seeds: the spread is the stability.
 
-The default budget suits 2 CPU cores: 1,500 steps (where the VAE-GAN's samples were best in
-bench/convergence.json) and 3 seeds, about 45 minutes in all; --seeds 5 is the study's
+The default budget suits 2 CPU cores: 1,500 steps (where the first shipped VAE-GAN, trained without
+gating, sampled best) and 3 seeds, about 45 minutes in all; --seeds 5 is the study's
 wish where time allows.
 
 Run (full, the numbers in README): python bench/fusion_study.py --out bench/fusion_study.json

@@ -128,6 +128,31 @@ def _load_weights(path: Path, model: nn.Module, tensors: dict[str, torch.Tensor]
         ) from None
 
 
+class Dropped(nn.Module):
+    """Stands in for a part that a weights-only export left out (`export --without-
+    discriminator`): the rest of the model works, and using this part says why it can't."""
+
+    def __init__(self, part: str, path: str | Path):
+        super().__init__()
+        self.part, self.path = part, str(path)
+
+    def forward(self, *args: object, **kwargs: object) -> torch.Tensor:
+        raise CheckpointError(
+            f"{self.path} was exported without its {self.part}, which sampling, encoding and "
+            f"reconstructing do not need: for the {self.part}, run the command in the file's "
+            "metadata (read_metadata(path)['command']) to train the whole model again"
+        )
+
+
+def drop_parts(model: nn.Module, parts: list[str], path: str | Path) -> nn.Module:
+    """Replace each named part of `model` by a `Dropped` stand-in (no weights)."""
+    for part in parts:
+        if not isinstance(getattr(model, part, None), nn.Module):
+            raise CheckpointError(f"{path}: a {model_name(model)!r} model has no {part!r} to drop")
+        setattr(model, part, Dropped(part, path))
+    return model
+
+
 def load_model(path: str | Path, expect: str | None = None) -> nn.Module:
     """Rebuild the model a checkpoint holds, in eval mode; `expect` checks its registry name."""
     path = Path(path)
@@ -138,6 +163,7 @@ def load_model(path: str | Path, expect: str | None = None) -> nn.Module:
     if name not in REGISTRY:
         raise CheckpointError(f"{path} holds an unknown model {name!r}: is hvg up to date?")
     model = build_model(name, **json.loads(metadata["config"]))
+    drop_parts(model, [p for p in metadata.get("without", "").split(",") if p], path)
     _load_weights(path, model, load_file(str(path)))
     return model.eval()
 

@@ -19,7 +19,14 @@ from pathlib import Path
 import torch
 
 from hvg import distributed
-from hvg.checkpoints import CheckpointError, load_history, load_model, read_metadata, save_model
+from hvg.checkpoints import (
+    CheckpointError,
+    drop_parts,
+    load_history,
+    load_model,
+    read_metadata,
+    save_model,
+)
 from hvg.data import DATASETS, DatasetUnavailableError, load_dataset
 from hvg.denoising import denoise_batched
 from hvg.files import read_npz, write_npz
@@ -335,7 +342,8 @@ def without_average(command: str) -> str:
 def export(args: argparse.Namespace) -> None:
     """Copy a training checkpoint's weights, history and command, without optimizer state."""
     metadata = read_metadata(args.checkpoint)
-    info = {k: metadata[k] for k in ("dataset", "command", "step", "world_size") if k in metadata}
+    kept = ("dataset", "command", "step", "world_size", "trained_as", "without")
+    info = {k: metadata[k] for k in kept if k in metadata}
     model = load_model(args.checkpoint)
     if args.without_average:
         if getattr(model, "generator_ema", None) is None:
@@ -345,6 +353,14 @@ def export(args: argparse.Namespace) -> None:
             )
         model = model.live()
         info = {**info, "command": without_average(info["command"]), "trained_as": info["command"]}
+    if args.without_discriminator:
+        if "without" in info:
+            raise ValueError(
+                f"{args.checkpoint} was exported without its {info['without']} already: "
+                "leave --without-discriminator out"
+            )
+        model = drop_parts(model, ["discriminator"], args.checkpoint)
+        info = {**info, "without": "discriminator"}
     out = save_model(model, args.output, load_history(args.checkpoint), **info)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, weights only)")
 
@@ -465,6 +481,11 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--without-average", action="store_true",
         help="drop a DCGAN's weight average (--ema) and keep the generator itself",
+    )  # fmt: skip
+    e.add_argument(
+        "--without-discriminator", action="store_true",
+        help="drop a hybrid's discriminator (sampling, encoding and reconstructing do not "
+        "use it; it is over half a fusion model's weights)",
     )  # fmt: skip
     e.set_defaults(run=export)
     return root

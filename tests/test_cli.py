@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from hvg.checkpoints import load_history, load_model, read_metadata
+from hvg.checkpoints import CheckpointError, load_history, load_model, read_metadata
 from hvg.cli import main
 from hvg.config import REPOSITORY
 from hvg.files import to_uint8
@@ -301,3 +301,29 @@ def test_export_without_average_ships_the_generator_itself(tmp_path, capsys):
         main(["export", str(out), "-o", str(tmp_path / "x.safetensors"), "--without-average"]) == 2
     )
     assert "keeps no weight average" in capsys.readouterr().err
+
+
+def test_export_without_discriminator_keeps_what_sampling_needs(tmp_path, capsys):
+    tiny = ["--steps", "2", "--batch-size", "16", "--limit", "64", "--width", "8"]
+    assert main(["train", "fusion-late", *tiny, "--out", str(tmp_path)]) == 0
+    checkpoint, out = tmp_path / "fusion-late-mnist.safetensors", tmp_path / "lean.safetensors"
+    assert main(["export", str(checkpoint), "-o", str(out), "--without-discriminator"]) == 0
+    whole, lean = load_model(checkpoint), load_model(out)
+    assert read_metadata(out)["without"] == "discriminator"
+    assert not any(k.startswith("discriminator.") for k in load_file(str(out)))
+    kept = lean.state_dict()
+    assert kept and all(torch.equal(v, whole.state_dict()[k]) for k, v in kept.items())
+    torch.manual_seed(0)
+    expected = whole.sample(3)
+    torch.manual_seed(0)
+    assert torch.equal(lean.sample(3), expected)
+    x = torch.zeros(2, 1, 28, 28)
+    assert torch.equal(lean.reconstruct(x), whole.reconstruct(x))
+    with pytest.raises(CheckpointError, match="exported without its discriminator"):
+        lean.discriminator(x)
+    out_again = str(tmp_path / "again.safetensors")
+    assert main(["export", str(out), "-o", out_again]) == 0
+    assert read_metadata(out_again)["without"] == "discriminator"
+    assert main(["export", str(out), "-o", out_again, "--without-discriminator"]) == 2
+    assert "already" in capsys.readouterr().err
+    assert main(["sample", str(out), "-n", "2", "-o", str(tmp_path / "s.npz")]) == 0
