@@ -2,11 +2,12 @@
 
 import shlex
 
+import numpy as np
 import pytest
 import torch
 
-from hvg.checkpoints import pretrained_path, read_metadata
-from hvg.cli import parser, training_settings
+from hvg.checkpoints import CHECKPOINT_DIR, pretrained_path, read_metadata
+from hvg.cli import main, parser, training_settings
 from hvg.models import DCGAN, VAE
 from hvg.pretrained import SHIPPED, load_pretrained
 
@@ -41,3 +42,27 @@ def test_each_shipped_checkpoint_was_trained_as_the_fallback_would_train_it(name
     recorded = training_settings(parser().parse_args(argv[3:]))
     defaults = training_settings(parser().parse_args(["train", model, "--out", "x"]))
     assert recorded == {**defaults, **settings}
+
+
+GENERATORS = ["vae", "dcgan", "vaegan", "fusion-early", "fusion-late", "fusion-progressive"]
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_each_shipped_generator_samples_from_the_cli(name, tmp_path):
+    """`python -m hvg sample` draws digits, not blank or saturated images, from each file."""
+    out = tmp_path / "samples.npz"
+    assert main(["sample", str(pretrained_path(name)), "-n", "16", "-o", str(out)]) == 0
+    images = np.load(out)["images"]
+    assert images.shape == (16, 1, 28, 28) and images.dtype == np.uint8
+    ink = (images > 127).mean(axis=(1, 2, 3))
+    assert (ink > 0.03).all() and (ink < 0.5).all()  # MNIST digits cover about 5-25 %
+
+
+@pytest.mark.parametrize("path", sorted(CHECKPOINT_DIR.glob("*.safetensors")), ids=lambda p: p.name)
+def test_checkpoints_readme_gives_each_files_command(path):
+    """checkpoints/README.md names each shipped file with the command that trained it (what
+    its metadata records; an export that changed the command keeps the original as trained_as)."""
+    readme = (CHECKPOINT_DIR / "README.md").read_text()
+    metadata = read_metadata(path)
+    assert f"`{path.name}`" in readme
+    assert f"`{metadata.get('trained_as', metadata['command'])}`" in readme
