@@ -33,6 +33,10 @@ TABLES = {
     "vaegan_seeds": lambda: bench_script("vaegan_options").seeds_table(
         report("vaegan_seeds")["summary"]
     ),
+    "convergence": lambda: bench_script("convergence").summary(report("convergence"), 16.0),
+    "fusion_convergence": lambda: bench_script("convergence").summary(
+        report("fusion_convergence"), 16.0
+    ),
 }
 WHERE = {  # which documents show each table
     "results": ["README.md"],
@@ -40,6 +44,8 @@ WHERE = {  # which documents show each table
     "expost_prior": ["bench/README.md"],
     "conditional": ["README.md", "bench/README.md"],
     "vaegan_seeds": ["bench/README.md"],
+    "convergence": ["bench/README.md"],
+    "fusion_convergence": ["bench/README.md"],
 }
 
 
