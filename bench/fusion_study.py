@@ -30,7 +30,7 @@ import statistics
 import torch
 
 from hvg.metrics import evaluate
-from hvg.pretrained import SHIPPED
+from hvg.pretrained import HYBRID
 from hvg.recipes.fusion import schedule_for
 from hvg.run import train_model
 from hvg.train import TrainConfig
@@ -44,7 +44,7 @@ def options(name: str, steps: int) -> dict:
     """The recipe options of `name` in the study: the shipped VAE-GAN's for every hybrid."""
     if name not in HYBRIDS:
         return {}
-    shared = dict(SHIPPED["vaegan"]["options"])
+    shared = dict(HYBRID)
     if name == "fusion-progressive":
         shared.update(schedule_for(steps))
     return shared

@@ -30,7 +30,7 @@ from hvg.pretrained import load_pretrained
 from hvg.priors import expost_prior
 
 GENERATIVE = ["vae", "dcgan", "vaegan", "fusion-early", "fusion-late", "fusion-progressive"]
-EXPOST = ("vae", "vaegan")  # the models bench/expost_prior.py chose a mixture size for
+STUDY = Path(__file__).parent / "expost_prior.json"  # bench/expost_prior.py's report
 PRIORS = ("normal", "expost")
 COLUMNS = [  # (key, heading, format)
     ("prior", "prior", "{}"),
@@ -56,7 +56,7 @@ def training(name: str) -> dict[str, float | None]:
     return {"minutes": seconds / 60, "images_per_s": args.steps * args.batch_size / seconds}
 
 
-def chosen_k(name: str, study: Path = Path(__file__).parent / "expost_prior.json") -> int:
+def chosen_k(name: str, study: Path = STUDY) -> int:
     """The mixture size bench/expost_prior.py chose for `name` on its validation codes."""
     summary = json.loads(study.read_text())["summary"]
     entry = next(e for e in summary if e["model"] == name and e.get("chosen"))
@@ -82,8 +82,9 @@ def score(name: str, prior: str, n: int, inception_n: int) -> dict:
 
 
 def wanted(models: list[str], priors: list[str]) -> list[tuple[str, str]]:
-    """(model, prior) pairs to score: the ex-post prior for the models it was studied for."""
-    return [(m, p) for m in models for p in priors if p == "normal" or m in EXPOST]
+    """(model, prior) pairs to score: the ex-post prior for the models its study chose a K for."""
+    studied = {entry["model"] for entry in json.loads(STUDY.read_text())["summary"]}
+    return [(m, p) for m in models for p in priors if p == "normal" or m in studied]
 
 
 def table(rows: list[dict]) -> str:
