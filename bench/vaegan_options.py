@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import sys
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import torch
 from hvg.metrics import evaluate, mse, sharpness
 from hvg.metrics.cache import real_images
 from hvg.pretrained import SHIPPED
+from hvg.reports import earlier_report, merged_runs, seed_spread
 from hvg.run import train_model
 from hvg.train import TrainConfig
 
@@ -66,22 +66,6 @@ def measure(options: dict, steps: int, n: int, seed: int = 0, reference: str = "
     }
 
 
-def spread(runs: list[dict]) -> dict:
-    """Mean and standard deviation over seeds of each score, for each option."""
-    out = {}
-    for key in dict.fromkeys(r["key"] for r in runs):
-        rows = [r for r in runs if r["key"] == key]
-        scores = [k for k, v in rows[0].items() if isinstance(v, float)]
-        out[key] = {
-            k: {
-                "mean": statistics.mean(r[k] for r in rows),
-                "std": statistics.pstdev(r[k] for r in rows),
-            }
-            for k in scores
-        }
-    return out
-
-
 SEED_COLUMNS = [("fid", "{:.2f}"), ("precision", "{:.3f}"), ("recall", "{:.3f}"),
                 ("recon_fid", "{:.2f}"), ("recon_sharpness", "{:.3f}")]  # fmt: skip
 
@@ -121,7 +105,7 @@ def main() -> None:
         args.error("--append needs --out")
     settings = {"steps": opts.steps, "n": opts.n, "reference": opts.reference}
     command = " ".join(["python bench/vaegan_options.py", *sys.argv[1:]])
-    if opts.append and earlier(opts.out, settings) is None:
+    if opts.append and earlier_report(opts.out, settings) is None:
         args.error(f"{opts.out} was measured with other --steps, --n or --reference")
     mine = []
     for key in opts.runs:
@@ -131,24 +115,12 @@ def main() -> None:
             result = {"key": key, "label": label, "options": options, "seed": seed, **scores}
             print(json.dumps(result), flush=True)
             mine.append(result)
-            if opts.out:  # read again: another process may have appended meanwhile
-                before = earlier(opts.out, settings) if opts.append else {"runs": []}
-                ours = {(r["key"], r["seed"]) for r in mine}
-                runs = [r for r in before["runs"] if (r["key"], r["seed"]) not in ours] + mine
-                commands = before.get("command", "").split(" && ")
-                commands = [c for c in commands if c and c != command] + [command]
-                report = make_report(runs, settings, " && ".join(commands))
+            if opts.out:
+                runs, commands = merged_runs(opts.out, settings, mine, command, opts.append)
+                report = make_report(runs, settings, commands)
                 Path(opts.out).write_text(json.dumps(report, indent=2) + "\n")
     if opts.out and "summary" in report:
         print(seeds_table(report["summary"]))
-
-
-def earlier(path: str, settings: dict) -> dict | None:
-    """The report already at `path` ({"runs": []} if none), or None if its settings differ."""
-    if not Path(path).exists():
-        return {"runs": []}
-    report = json.loads(Path(path).read_text())
-    return report if report.get("settings") == settings else None
 
 
 def make_report(runs: list[dict], settings: dict, command: str) -> dict:
@@ -168,7 +140,7 @@ def make_report(runs: list[dict], settings: dict, command: str) -> dict:
         "runs": runs,
     }
     if len(seeds) > 1:
-        report["summary"] = spread(runs)
+        report["summary"] = seed_spread(runs)
     return report
 
 

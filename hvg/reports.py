@@ -8,6 +8,7 @@ the `hvg` package that `pip install -e` points at, so they are looked up from th
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +50,39 @@ def conditional_table(rows: list[dict[str, Any]]) -> str:
             f"{r['train_seconds'] / 60:.1f} min |"
         )
     return "\n".join(lines)
+
+
+def earlier_report(path: str | Path, settings: dict[str, Any]) -> dict[str, Any] | None:
+    """The seed study's report already at `path` ({"runs": []} if none), or None if it was
+    measured with other `settings` (so its runs must not be mixed with new ones)."""
+    if not Path(path).exists():
+        return {"runs": []}
+    report = json.loads(Path(path).read_text())
+    return report if report.get("settings") == settings else None
+
+
+def merged_runs(
+    path: str | Path, settings: dict[str, Any], mine: list[dict], command: str, append: bool
+) -> tuple[list[dict], str]:
+    """This process's runs, with (when `append`) the other (key, seed) runs already in `path`,
+    read again now since another process may have written it; and every command that made them."""
+    before = earlier_report(path, settings) if append else None
+    before = before or {"runs": []}
+    ours = {(r["key"], r["seed"]) for r in mine}
+    runs = [r for r in before["runs"] if (r["key"], r["seed"]) not in ours] + mine
+    commands = [c for c in before.get("command", "").split(" && ") if c and c != command]
+    return runs, " && ".join([*commands, command])
+
+
+def seed_spread(runs: list[dict]) -> dict[str, dict[str, dict[str, float]]]:
+    """Per option (each run's "key") and score: the mean and standard deviation over seeds."""
+    out = {}
+    for key in dict.fromkeys(r["key"] for r in runs):
+        rows = [r for r in runs if r["key"] == key]
+        scores = [k for k, v in rows[0].items() if isinstance(v, float)]
+        out[key] = {
+            k: {"mean": statistics.mean(r[k] for r in rows),
+                "std": statistics.pstdev(r[k] for r in rows)}
+            for k in scores
+        }  # fmt: skip
+    return out
