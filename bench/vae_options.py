@@ -1,12 +1,13 @@
 """VAE options over seeds: what moves the shipped VAE's N(0, I) samples towards the published
-numbers (issue 14: a larger latent, a wider network), each measured against the shipped recipe.
+numbers (issue 14: a larger latent, a wider network, a Gaussian decoder with the optimal scale),
+each measured against the shipped recipe.
 
 Every run trains `hvg.run.train_model("vae", ...)` (what `python -m hvg train vae` runs) for
-the same steps and batch, with one change of size, then scores N(0, I) prior samples against
-training digits drawn at random (seed 0): model selection never looks at the test set. Domain
-FID, precision and recall on --n of them; TF-Inception FID and KID on --inception-n (KID is
-unbiased at small n; FID is comparable only at the same n); the reconstructions' pixel MSE and
-sharpness on --n training digits.
+the same steps and batch, with one change of size or likelihood, then scores N(0, I) prior
+samples against training digits drawn at random (seed 0): model selection never looks at the
+test set. Domain FID, precision and recall on --n of them; TF-Inception FID and KID on
+--inception-n (KID is unbiased at small n; FID is comparable only at the same n); the
+reconstructions' pixel MSE and sharpness on --n training digits.
 
 Run: python bench/vae_options.py --runs shipped latent32 --seeds 0 1 2 --out bench/vae_options.json
 Options in separate processes, one report: ... --runs width64 --seeds 0 --out ... --append
@@ -27,17 +28,22 @@ from hvg.reports import earlier_report, merged_runs, seed_spread
 from hvg.run import train_model
 from hvg.train import TrainConfig
 
-RUNS = {  # key: (label, model sizes): the shipped VAE (16-d latent, width 32), one change each
-    "shipped": ("shipped: 16-d latent, width 32", {}),
-    "latent32": ("32-d latent", {"latent_dim": 32}),
-    "width64": ("width 64 (4x the convolutions' weights)", {"width": 64}),
-}
+RUNS = {  # key: (label, model sizes, recipe options): the shipped VAE, then one change each
+    "shipped": ("shipped: 16-d latent, width 32", {}, {}),
+    "latent32": ("32-d latent", {"latent_dim": 32}, {}),
+    "width64": ("width 64 (4x the convolutions' weights)", {"width": 64}, {}),
+    "sigma": (
+        "Gaussian likelihood, optimal scale (sigma-VAE, Rybkin et al. 2021)",
+        {}, {"likelihood": "gaussian"},
+    ),
+}  # fmt: skip
 REFERENCE = "train"
 
 
-def measure(sizes: dict, steps: int, n: int, inception_n: int, seed: int) -> dict:
-    """Train one VAE with `sizes` and `seed`; score its prior samples and reconstructions."""
-    config = TrainConfig(steps=steps, seed=seed, sizes=sizes, progress=False)
+def measure(sizes: dict, options: dict, steps: int, n: int, inception_n: int, seed: int) -> dict:
+    """Train one VAE with `sizes`, `options` and `seed`; score its prior samples and
+    reconstructions."""
+    config = TrainConfig(steps=steps, seed=seed, sizes=sizes, options=options, progress=False)
     model, history = train_model("vae", config)
     model.eval()
     real = real_images("mnist", REFERENCE, n, None)
@@ -105,10 +111,11 @@ def main() -> None:
         args.error("--append needs an --out measured with the same --steps, --n, --inception-n")
     mine = []
     for key in opts.runs:
-        label, sizes = RUNS[key]
+        label, sizes, options = RUNS[key]
         for seed in opts.seeds:
-            scores = measure(sizes, opts.steps, opts.n, opts.inception_n, seed)
-            mine.append({"key": key, "label": label, "sizes": sizes, "seed": seed, **scores})
+            scores = measure(sizes, options, opts.steps, opts.n, opts.inception_n, seed)
+            mine.append({"key": key, "label": label, "sizes": sizes, "options": options,
+                         "seed": seed, **scores})  # fmt: skip
             print(json.dumps(mine[-1]), flush=True)
             if opts.out:
                 runs, commands = merged_runs(opts.out, settings, mine, command, opts.append)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -18,11 +20,37 @@ def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return nll.flatten(1).sum(dim=1)
 
 
+def optimal_gaussian_nll(mean: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log N(x; mean, s^2 I) per image, s^2 the batch's mean squared error (its maximum-
+    likelihood value, held fixed in the gradient): the optimal sigma-VAE's decoder (Rybkin et
+    al. 2021), which weights reconstruction by how well the decoder already does."""
+    error = (x - mean).pow(2).flatten(1)
+    var = error.mean().detach().clamp_min(1e-6)
+    return 0.5 * (error.sum(dim=1) / var + error.shape[1] * torch.log(2 * math.pi * var))
+
+
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
 def vae_loss(
-    logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, beta: float = 1.0
+    logits: torch.Tensor,
+    x: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    beta: float = 1.0,
+    likelihood: str = "bernoulli",
 ) -> dict[str, torch.Tensor]:
-    """Negative ELBO = reconstruction + beta * KL, batch means; beta = 1 is the true ELBO."""
-    recon = bernoulli_nll(logits, x).mean()
+    """Negative ELBO = reconstruction + beta * KL, batch means; beta = 1 is the true ELBO.
+
+    likelihood: "bernoulli" on the pixels, or "gaussian" around the decoded mean (tanh(logits /
+    2), what `decode` returns) with the optimal shared scale (`optimal_gaussian_nll`).
+    """
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+    if likelihood == "bernoulli":
+        recon = bernoulli_nll(logits, x).mean()
+    else:
+        recon = optimal_gaussian_nll(torch.tanh(logits / 2), x).mean()
     kl = kl_normal(mu, logvar).mean()
     return {"loss": recon + beta * kl, "recon": recon, "kl": kl}
 

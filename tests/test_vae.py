@@ -1,16 +1,19 @@
 """The VAE and its losses: shapes, sizes it refuses, the closed-form KL, and that it learns."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from hvg.checkpoints import load_model, save_model
 from hvg.data import get_dataloader
-from hvg.losses import bernoulli_nll, kl_normal, vae_loss
+from hvg.losses import bernoulli_nll, kl_normal, optimal_gaussian_nll, vae_loss
 from hvg.models import VAE
 from hvg.models.vae import reparameterize
 from hvg.registry import build_model
-from hvg.run import train_vae
+from hvg.run import train_model, train_vae
+from hvg.train import TrainConfig
 
 
 @pytest.mark.parametrize("channels,size", [(1, 28), (1, 32), (3, 32), (3, 64)])
@@ -107,3 +110,32 @@ def test_training_learns_and_repeats_with_a_seed():
     start = sum(h["loss"] for h in first[:5]) / 5
     end = sum(h["loss"] for h in first[-5:]) / 5
     assert end < 0.6 * start, (start, end)
+
+
+def test_the_gaussian_likelihood_uses_the_batchs_own_scale():
+    x = torch.rand(4, 1, 28, 28) * 2 - 1
+    mean = (x + 0.1 * torch.randn_like(x)).requires_grad_()
+    nll = optimal_gaussian_nll(mean, x)
+    var = (x - mean).pow(2).mean().item()  # the scale that maximises the likelihood
+    expected = 0.5 * 784 * (1 + math.log(2 * math.pi * var))
+    assert torch.allclose(nll.mean(), torch.tensor(expected), rtol=1e-4)
+    nll.sum().backward()  # the scale is held fixed: each pixel's pull is its error over var
+    assert torch.allclose(mean.grad, (mean - x).detach() / var, rtol=1e-3, atol=1e-6)
+
+
+def test_the_vae_loss_takes_the_gaussian_likelihood_on_the_decoded_mean():
+    model = VAE()
+    x = torch.rand(6, 1, 28, 28) * 2 - 1
+    logits, mu, logvar = model(x)
+    losses = vae_loss(logits, x, mu, logvar, likelihood="gaussian")
+    expected = optimal_gaussian_nll(torch.tanh(logits / 2), x).mean()  # decode's mean
+    assert torch.allclose(losses["recon"], expected)
+    with pytest.raises(ValueError, match="likelihood must be one of"):
+        vae_loss(logits, x, mu, logvar, likelihood="laplace")
+
+
+def test_the_sigma_vae_trains_from_its_recipe_option():
+    config = TrainConfig(steps=60, limit=1024, options={"likelihood": "gaussian"}, progress=False)
+    model, history = train_model("vae", config)
+    assert history[-1]["recon"] < history[0]["recon"] - 100  # nats per image: it learns
+    assert model.config["latent_dim"] == 16

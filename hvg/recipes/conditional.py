@@ -22,7 +22,7 @@ from hvg.recipes.vaegan import VAEGANOptions, vaegan_optimizers, vaegan_step
 
 
 def cvae_step(
-    model: ConditionalVAE, optimizer: torch.optim.Optimizer, beta: float
+    model: ConditionalVAE, optimizer: torch.optim.Optimizer, beta: float, likelihood: str
 ) -> LabelledStepFn:
     """One gradient step on the negative ELBO of a batch, each image given its label."""
     run = parallel(model)
@@ -31,7 +31,7 @@ def cvae_step(
         model.train()
         x, labels = x.to(device_of(model)), labels.to(device_of(model))
         logits, mu, logvar = run(x, labels)
-        losses = vae_loss(logits, x, mu, logvar, beta)
+        losses = vae_loss(logits, x, mu, logvar, beta, likelihood)
         optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         optimizer.step()
@@ -44,7 +44,8 @@ def cvae_recipe(model: ConditionalVAE, **options: float) -> Recipe:
     """Adam on the negative ELBO, as the VAE's recipe (`VAEOptions`)."""
     settings = VAEOptions(**options)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
-    return Recipe(model, {"adam": optimizer}, cvae_step(model, optimizer, settings.beta), True)
+    step = cvae_step(model, optimizer, settings.beta, settings.likelihood)
+    return Recipe(model, {"adam": optimizer}, step, True)
 
 
 def cgan_step(

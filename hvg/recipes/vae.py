@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from hvg.distributed import parallel
-from hvg.losses import vae_loss
+from hvg.losses import LIKELIHOODS, vae_loss
 from hvg.models.base import device_of
 from hvg.models.vae import VAE
 from hvg.recipes.base import Recipe, StepFn, option
@@ -15,20 +15,26 @@ from hvg.recipes.base import Recipe, StepFn, option
 
 @dataclass(frozen=True)
 class VAEOptions:
-    """Adam's learning rate and the KL's weight (beta = 1 is the true ELBO)."""
+    """Adam's learning rate, the KL's weight (beta = 1 is the true ELBO), the likelihood."""
 
     lr: float = option(1e-3, "learning rate")
     beta: float = option(1.0, "weight of the KL term")
+    likelihood: str = option(
+        "bernoulli", "the decoder's likelihood: Bernoulli pixels, or a Gaussian with the "
+        "optimal shared scale (the sigma-VAE)", choices=LIKELIHOODS,
+    )  # fmt: skip
 
 
-def vae_step(model: VAE, optimizer: torch.optim.Optimizer, beta: float = 1.0) -> StepFn:
+def vae_step(
+    model: VAE, optimizer: torch.optim.Optimizer, beta: float = 1.0, likelihood: str = "bernoulli"
+) -> StepFn:
     """One gradient step on the negative ELBO of a batch."""
 
     def step(x: torch.Tensor) -> dict[str, float]:
         model.train()
         x = x.to(device_of(model))
         logits, mu, logvar = model(x)
-        losses = vae_loss(logits, x, mu, logvar, beta)
+        losses = vae_loss(logits, x, mu, logvar, beta, likelihood)
         optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         optimizer.step()
@@ -42,5 +48,5 @@ def vae_recipe(model: VAE, **options: float) -> Recipe:
     it (torchrun)."""
     settings = VAEOptions(**options)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
-    step = vae_step(parallel(model), optimizer, settings.beta)
+    step = vae_step(parallel(model), optimizer, settings.beta, settings.likelihood)
     return Recipe(model, {"adam": optimizer}, step)
