@@ -33,6 +33,7 @@ TABLES = {
     "vaegan_seeds": lambda: bench_script("vaegan_options").seeds_table(
         report("vaegan_seeds")["summary"]
     ),
+    "vae_options": lambda: bench_script("vae_options").table(report("vae_options")),
     "convergence": lambda: bench_script("convergence").summary(report("convergence"), 16.0),
     "fusion_convergence": lambda: bench_script("convergence").summary(
         report("fusion_convergence"), 16.0
@@ -44,6 +45,7 @@ WHERE = {  # which documents show each table
     "expost_prior": ["bench/README.md"],
     "conditional": ["README.md", "bench/README.md"],
     "vaegan_seeds": ["bench/README.md"],
+    "vae_options": ["bench/README.md"],
     "convergence": ["bench/README.md"],
     "fusion_convergence": ["bench/README.md"],
 }
