@@ -138,6 +138,7 @@ SIZE_HELP = {  # what each size means; the defaults come from the models' constr
     "code_dim": "size of the VAE's code",
     "noise_dim": "size of the GAN noise",
     "num_classes": "number of classes",
+    "spectral_norm": "spectral normalisation in the discriminator, in place of batch norm",
 }
 
 
@@ -170,10 +171,15 @@ def add_model_flags(t: argparse.ArgumentParser) -> None:
     g = t.add_argument_group("model sizes (default: the model's own)")
     for size in dict.fromkeys(size for e in REGISTRY.values() for size in e.sizes()):
         defaults = {m: e.sizes()[size] for m, e in REGISTRY.items() if size in e.sizes()}
-        g.add_argument(
-            "--" + size.replace("_", "-"), dest=f"size.{size}", type=int, metavar="N",
-            default=argparse.SUPPRESS, help=f"{SIZE_HELP.get(size, size)} ({by_model(defaults)})",
-        )  # fmt: skip
+        common = {"dest": f"size.{size}", "default": argparse.SUPPRESS}
+        if all(isinstance(d, bool) for d in defaults.values()):  # a switch, as a bool option's
+            used_by = f"{SIZE_HELP.get(size, size)} ({', '.join(defaults)})"
+            common.update(action="store_const", const=not next(iter(defaults.values())),
+                          help=used_by)  # fmt: skip
+        else:
+            common.update(type=int, metavar="N",
+                          help=f"{SIZE_HELP.get(size, size)} ({by_model(defaults)})")  # fmt: skip
+        g.add_argument("--" + size.replace("_", "-"), **common)
     g = t.add_argument_group("recipe options (default: the recipe's own; the VAE-GAN's follow "
                              "the paper)")  # fmt: skip
     for option in option_fields():

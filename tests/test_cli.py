@@ -131,6 +131,20 @@ def test_dcgan_trains_samples_and_exports(tmp_path):
     assert np.load(tmp_path / "g.npz")["images"].shape == (5, 1, 28, 28)
 
 
+def test_dcgan_takes_spectral_norm_and_ttur_from_the_command_line(tmp_path):
+    result = hvg(
+        "train", "dcgan", "--spectral-norm", "--d-lr-scale", "4", "--lr", "1e-4", "--steps", "2",
+        "--batch-size", "16", "--limit", "64", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    model = load_model(tmp_path / "dcgan-mnist.safetensors")
+    assert model.config["spectral_norm"] is True
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.discriminator.modules())
+    result = hvg("sample", str(tmp_path / "dcgan-mnist.safetensors"), "-n", "2", "-o",
+                 str(tmp_path / "g.npz"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
 def test_denoise_round_trips_uint8_images_and_refuses_bad_input(tmp_path):
     tiny = ("--steps", "3", "--batch-size", "16", "--limit", "64", "--width", "4")
     result = hvg("train", "denoiser", *tiny, "--gamma", "0.5", "--out", str(tmp_path))

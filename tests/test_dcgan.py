@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from hvg.checkpoints import load_model, save_model
 from hvg.losses import discriminator_loss, generator_loss, minimax_generator_loss
 from hvg.models import DCGAN
 from hvg.recipes.dcgan import dcgan_recipe
@@ -135,3 +136,36 @@ def test_the_average_leaves_the_live_training_run_exactly_as_without_it():
     for key, value in plain.state_dict().items():
         assert torch.equal(value, live.state_dict()[key]), key  # bit for bit
     assert plain.live() is plain
+
+
+def test_spectral_norm_replaces_batch_norm_and_bounds_every_layer(tmp_path):
+    model = DCGAN(latent_dim=8, width=8, spectral_norm=True)
+    d = model.discriminator
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in d.modules())
+    assert any(isinstance(m, nn.BatchNorm2d) for m in DCGAN(width=8).discriminator.modules())
+    assert "spectral_norm" not in DCGAN(width=8).config  # configs without it stay as they were
+    for _ in range(30):  # each training forward pass runs one power iteration
+        d(torch.rand(4, 1, 28, 28))
+    layers = [m for m in d.net if isinstance(m, nn.Conv2d | nn.Linear)]
+    assert len(layers) == 3
+    for layer in layers:
+        sigma = torch.linalg.matrix_norm(layer.weight.detach().flatten(1), ord=2)
+        assert sigma.item() == pytest.approx(1.0, abs=0.02)
+    loaded = load_model(save_model(model, tmp_path / "sn.safetensors"))
+    assert loaded.config["spectral_norm"] is True
+    x = torch.rand(3, 1, 28, 28)
+    assert torch.equal(model.eval().discriminator(x), loaded.eval().discriminator(x))
+
+
+@pytest.mark.parametrize("spectral_norm", [1, "yes"])
+def test_spectral_norm_refuses_what_is_not_a_bool(spectral_norm):
+    with pytest.raises(ValueError, match="spectral_norm must be True or False"):
+        DCGAN(spectral_norm=spectral_norm)
+
+
+def test_ttur_scales_the_discriminators_learning_rate_alone():
+    recipe = dcgan_recipe(DCGAN(latent_dim=8, width=8), lr=1e-4, d_lr_scale=4.0)
+    assert recipe.optimizers["discriminator"].param_groups[0]["lr"] == pytest.approx(4e-4)
+    assert recipe.optimizers["generator"].param_groups[0]["lr"] == pytest.approx(1e-4)
+    with pytest.raises(ValueError, match="d_lr_scale must be positive"):
+        dcgan_recipe(DCGAN(latent_dim=8, width=8), d_lr_scale=0.0)

@@ -82,7 +82,7 @@ def cgan_step(
 def cgan_recipe(model: ConditionalGAN, **options: object) -> Recipe:
     """Adam with beta1 = 0.5 for both networks, as DCGAN's recipe (`DCGANOptions`)."""
     settings = DCGANOptions(**options)  # type: ignore[arg-type]
-    d_opt, g_opt = gan_optimizers(model, settings.lr)
+    d_opt, g_opt = gan_optimizers(model, settings.lr, settings.d_lr_scale)
     step = cgan_step(model, d_opt, g_opt, settings.minimax)
     return Recipe(model, {"discriminator": d_opt, "generator": g_opt}, step, True)
 

@@ -16,10 +16,19 @@ from hvg.recipes.base import Recipe, StepFn, option
 
 @dataclass(frozen=True)
 class DCGANOptions:
-    """Adam's learning rate (both networks), and which generator loss."""
+    """Adam's learning rate, the discriminator's multiple of it, and which generator loss."""
 
     lr: float = option(2e-4, "learning rate")
     minimax: bool = option(False, "the generator minimises log(1 - D(G(z))), the original game")
+    d_lr_scale: float = option(
+        1.0, "the discriminator's learning rate as a multiple of --lr (TTUR, Heusel et al. 2017)"
+    )
+
+    def __post_init__(self) -> None:
+        if not self.lr >= 0:  # 0 measures gradients without moving anything
+            raise ValueError(f"lr must be 0 or more, got {self.lr!r}")
+        if not self.d_lr_scale > 0:
+            raise ValueError(f"d_lr_scale must be positive, got {self.d_lr_scale!r}")
 
 
 def dcgan_step(
@@ -86,10 +95,12 @@ def gradient_norm(module: nn.Module) -> float:
 
 
 def gan_optimizers(
-    model: nn.Module, lr: float
+    model: nn.Module, lr: float, d_lr_scale: float = 1.0
 ) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-    """(discriminator's, generator's) Adam with beta1 = 0.5, as in the DCGAN paper."""
-    d_opt = torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
+    """(discriminator's, generator's) Adam with beta1 = 0.5, as in the DCGAN paper; the
+    discriminator's learning rate is `d_lr_scale` times the generator's (TTUR when not 1)."""
+    d_params = model.discriminator.parameters()
+    d_opt = torch.optim.Adam(d_params, lr=lr * d_lr_scale, betas=(0.5, 0.999))
     g_opt = torch.optim.Adam(model.generator.parameters(), lr=lr, betas=(0.5, 0.999))
     return d_opt, g_opt
 
@@ -97,6 +108,6 @@ def gan_optimizers(
 def dcgan_recipe(model: DCGAN, **options: object) -> Recipe:
     """Adam with beta1 = 0.5 for both networks, as in the DCGAN paper (`DCGANOptions`)."""
     settings = DCGANOptions(**options)  # type: ignore[arg-type]
-    d_opt, g_opt = gan_optimizers(model, settings.lr)
+    d_opt, g_opt = gan_optimizers(model, settings.lr, settings.d_lr_scale)
     step = dcgan_step(model, d_opt, g_opt, settings.minimax)
     return Recipe(model, {"discriminator": d_opt, "generator": g_opt}, step)
