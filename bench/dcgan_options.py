@@ -6,11 +6,11 @@ Every run trains `hvg.run.train_model("dcgan", ...)` (what `python -m hvg train 
 for the same steps and batch, with one change, then scores its samples against training digits
 drawn at random (seed 0): model selection never looks at the test set. Domain FID, precision and
 recall on --n of them; TF-Inception FID and KID on --inception-n (KID is unbiased at small n;
-FID is comparable only at the same n). The default budget, 4,000 steps, is a quarter of the
-shipped DCGAN's 16,000, so that three options over three seeds fit an hour on 2 CPU cores: it
-ranks the options, it does not give the shipped model's score.
+FID is comparable only at the same n). A budget of 3,000 steps (under a fifth of the shipped
+DCGAN's 16,000) with Inception scores on 500 samples ranks the options, it does not give a
+shipped model's score. Two processes of one thread each use 2 CPU cores best (`--append`).
 
-Run: python bench/dcgan_options.py --out bench/dcgan_options.json
+Run: python bench/dcgan_options.py --steps 3000 --inception-n 500 --out bench/dcgan_options.json
 Options in separate processes, one report: ... --runs sn --seeds 0 --out ... --append
 """
 
@@ -61,7 +61,7 @@ def main() -> None:
         RUNS,
         measure,
         table,
-        (4000, "a quarter of the shipped 16,000"),
+        (3000, "under a fifth of the shipped 16,000"),
         ["shipped", "ttur", "sn"],
     )
 
