@@ -5,8 +5,7 @@ Every run is `hvg.run.train_model(name, ...)` (what `python -m hvg train NAME` r
 data set, steps, batch size and seed list; the hybrids share the shipped VAE-GAN's options,
 and progressive fusion's hand-over is scaled to the budget (VAE alone for the first 10 % of
 the steps, the VAE-GAN's objective ramping in over the next 40 %). Each trained model is
-scored on n samples against n test images drawn at random (seed 0; the committed report,
-made before that change, used the first n): FID, precision (quality), recall
+scored on n samples against n test images drawn at random (seed 0): FID, precision (quality), recall
 (diversity), their F1, and the training clock. The report gives every run, and per model the
 mean, standard deviation, minimum and maximum over the seeds: the spread is the stability.
 
@@ -17,6 +16,8 @@ wish where time allows.
 Run (full, the numbers in README): python bench/fusion_study.py --out bench/fusion_study.json
 Quick check (minutes):            python bench/fusion_study.py --steps 100 --seeds 2 --n 1000
 Table of a saved report:          python bench/fusion_study.py --summary bench/fusion_study.json
+In two processes, then one report: ... --run-seeds 0 1 --out a.json (and --run-seeds 2 --out b.json)
+                                  python bench/fusion_study.py --merge a.json b.json --out OUT
 On CelebA 32x32 (when its files are in data/): add --dataset celeba (Inception features).
 """
 
@@ -26,6 +27,8 @@ import argparse
 import json
 import platform
 import statistics
+import sys
+from pathlib import Path
 
 import torch
 
@@ -101,47 +104,90 @@ def table(summary: dict[str, dict[str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
+def report_of(opts: argparse.Namespace, runs: list[dict], command: str) -> dict:
+    """The study's report: its settings, every run in the order of MODELS and seeds, and the
+    spread per model."""
+    runs = sorted(runs, key=lambda r: (MODELS.index(r["model"]), r["seed"]))
+    models = list(dict.fromkeys(r["model"] for r in runs))
+    return {
+        "what": f"{opts.dataset}, {opts.steps} steps of batch {opts.batch_size} per run, "
+        f"seeds 0-{opts.seeds - 1}; {opts.features} FID, precision, recall, F1 of "
+        f"{opts.n} samples against {opts.n} test images drawn at random (seed 0)",
+        "command": command,
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
+        f"torch {torch.__version__}",
+        "options": {name: options(name, opts.steps) for name in models},
+        "summary": spread(runs),
+        "runs": runs,
+    }
+
+
+def merged(paths: list[str], command: str) -> dict:
+    """One report from several of the same study (each process ran some models or seeds),
+    its command theirs and then the merge's."""
+    reports = [json.loads(Path(p).read_text()) for p in paths]
+    if len({r["what"] for r in reports}) > 1:
+        raise SystemExit("--merge: these reports measured different settings (their 'what')")
+    runs = [run for r in reports for run in r["runs"]]
+    runs.sort(key=lambda r: (MODELS.index(r["model"]), r["seed"]))
+    if len({(r["model"], r["seed"]) for r in runs}) < len(runs):
+        raise SystemExit("--merge: a (model, seed) run is in more than one report")
+    first = reports[0]
+    models = list(dict.fromkeys(r["model"] for r in runs))
+    options_of = {k: v for r in reports for k, v in r["options"].items()}
+    return {
+        **first,
+        "command": " && ".join([*(r["command"] for r in reports), command]),
+        "machine": "; ".join(dict.fromkeys(r["machine"] for r in reports)),
+        "options": {name: options_of[name] for name in models},
+        "summary": spread(runs),
+        "runs": runs,
+    }
+
+
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--dataset", default="mnist")
     args.add_argument("--steps", type=int, default=1500, help="training steps of every run")
     args.add_argument("--batch-size", type=int, default=64)
     args.add_argument("--seeds", type=int, default=3, help="seeds 0 .. S-1 per model")
+    args.add_argument(
+        "--run-seeds",
+        type=int,
+        nargs="+",
+        help="only these of the seeds, in this process (merge the reports after)",
+    )
     args.add_argument("--n", type=int, default=5000, help="samples and test images scored")
     args.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)
-    args.add_argument("--out", help="write the report to this JSON file")
+    args.add_argument("--out", help="write the report to this JSON file (after every run)")
     args.add_argument("--summary", help="only print the table of this JSON report")
+    args.add_argument("--merge", nargs="+", help="write one --out report from these reports")
     opts = args.parse_args()
     if opts.summary:
         with open(opts.summary) as f:
             print(table(json.load(f)["summary"]))
         return
-    if opts.seeds < 1 or opts.steps < 10:
-        args.error("need --seeds >= 1 and --steps >= 10")
+    command = " ".join(["python bench/fusion_study.py", *sys.argv[1:]])
+    if opts.merge:
+        if not opts.out:
+            args.error("--merge needs --out")
+        report = merged(opts.merge, command)
+        Path(opts.out).write_text(json.dumps(report, indent=2) + "\n")
+        print(table(report["summary"]))
+        return
+    seeds = opts.run_seeds if opts.run_seeds is not None else list(range(opts.seeds))
+    if opts.seeds < 1 or opts.steps < 10 or not set(seeds) <= set(range(opts.seeds)):
+        args.error("need --seeds >= 1, --steps >= 10 and --run-seeds among 0 .. --seeds - 1")
     opts.features = "domain" if opts.dataset == "mnist" else "inception"
     runs = []
     for name in opts.models:
-        for seed in range(opts.seeds):
+        for seed in seeds:
             runs.append(run(name, seed, opts))
             print(json.dumps(runs[-1]), flush=True)
-    summary = spread(runs)
-    print(table(summary))
-    if opts.out:
-        report = {
-            "what": f"{opts.dataset}, {opts.steps} steps of batch {opts.batch_size} per run, "
-            f"seeds 0-{opts.seeds - 1}; {opts.features} FID, precision, recall, F1 of "
-            f"{opts.n} samples against the first {opts.n} test images",
-            "command": f"python bench/fusion_study.py --dataset {opts.dataset} --steps "
-            f"{opts.steps} --batch-size {opts.batch_size} --seeds {opts.seeds} --n {opts.n} "
-            f"--models {' '.join(opts.models)}",
-            "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
-            f"torch {torch.__version__}",
-            "options": {name: options(name, opts.steps) for name in opts.models},
-            "summary": summary,
-            "runs": runs,
-        }
-        with open(opts.out, "w") as f:
-            f.write(json.dumps(report, indent=2) + "\n")
+            if opts.out:
+                report = report_of(opts, runs, command)
+                Path(opts.out).write_text(json.dumps(report, indent=2) + "\n")
+    print(table(spread(runs)))
 
 
 if __name__ == "__main__":
