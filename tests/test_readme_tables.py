@@ -34,6 +34,7 @@ TABLES = {
         report("vaegan_seeds")["summary"]
     ),
     "vae_options": lambda: bench_script("vae_options").table(report("vae_options")),
+    "dcgan_options": lambda: bench_script("dcgan_options").table(report("dcgan_options")),
     "convergence": lambda: bench_script("convergence").summary(report("convergence"), 16.0),
     "fusion_convergence": lambda: bench_script("convergence").summary(
         report("fusion_convergence"), 16.0
@@ -46,6 +47,7 @@ WHERE = {  # which documents show each table
     "conditional": ["README.md", "bench/README.md"],
     "vaegan_seeds": ["bench/README.md"],
     "vae_options": ["bench/README.md"],
+    "dcgan_options": ["bench/README.md"],
     "convergence": ["bench/README.md"],
     "fusion_convergence": ["bench/README.md"],
 }
