@@ -104,10 +104,15 @@ def table(summary: dict[str, dict[str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
+def in_order(runs: list[dict]) -> list[dict]:
+    """Runs in the order of MODELS, then of seeds."""
+    return sorted(runs, key=lambda r: (MODELS.index(r["model"]), r["seed"]))
+
+
 def report_of(opts: argparse.Namespace, runs: list[dict], command: str) -> dict:
     """The study's report: its settings, every run in the order of MODELS and seeds, and the
     spread per model."""
-    runs = sorted(runs, key=lambda r: (MODELS.index(r["model"]), r["seed"]))
+    runs = in_order(runs)
     models = list(dict.fromkeys(r["model"] for r in runs))
     return {
         "what": f"{opts.dataset}, {opts.steps} steps of batch {opts.batch_size} per run, "
@@ -128,8 +133,7 @@ def merged(paths: list[str], command: str) -> dict:
     reports = [json.loads(Path(p).read_text()) for p in paths]
     if len({r["what"] for r in reports}) > 1:
         raise SystemExit("--merge: these reports measured different settings (their 'what')")
-    runs = [run for r in reports for run in r["runs"]]
-    runs.sort(key=lambda r: (MODELS.index(r["model"]), r["seed"]))
+    runs = in_order([run for r in reports for run in r["runs"]])
     if len({(r["model"], r["seed"]) for r in runs}) < len(runs):
         raise SystemExit("--merge: a (model, seed) run is in more than one report")
     first = reports[0]
