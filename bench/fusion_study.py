@@ -5,8 +5,8 @@ Every run is `hvg.run.train_model(name, ...)` (what `python -m hvg train NAME` r
 data set, steps, batch size and seed list; the hybrids share the shipped VAE-GAN's options,
 and progressive fusion's hand-over is scaled to the budget (VAE alone for the first 10 % of
 the steps, the VAE-GAN's objective ramping in over the next 40 %). Each trained model is
-scored on n samples against n test images drawn at random (seed 0): FID, precision (quality), recall
-(diversity), their F1, and the training clock. The report gives every run, and per model the
+scored on n samples against n test images drawn at random (seed 0): FID, precision (quality),
+recall (diversity), their F1, and the training clock. The report gives every run, and per model the
 mean, standard deviation, minimum and maximum over the seeds: the spread is the stability.
 
 The default budget suits 2 CPU cores: 1,500 steps (where the first shipped VAE-GAN, trained without
@@ -109,22 +109,27 @@ def in_order(runs: list[dict]) -> list[dict]:
     return sorted(runs, key=lambda r: (MODELS.index(r["model"]), r["seed"]))
 
 
-def report_of(opts: argparse.Namespace, runs: list[dict], command: str) -> dict:
-    """The study's report: its settings, every run in the order of MODELS and seeds, and the
-    spread per model."""
+def with_runs(report: dict, runs: list[dict], options_of: dict[str, dict]) -> dict:
+    """`report` with `runs` in the order of MODELS and seeds, their models' options (from
+    `options_of`) and the spread per model."""
     runs = in_order(runs)
-    models = list(dict.fromkeys(r["model"] for r in runs))
-    return {
+    models = dict.fromkeys(r["model"] for r in runs)
+    options = {name: options_of[name] for name in models}
+    return {**report, "options": options, "summary": spread(runs), "runs": runs}
+
+
+def report_of(opts: argparse.Namespace, runs: list[dict], command: str) -> dict:
+    """The study's report: its settings and every run so far."""
+    models = dict.fromkeys(r["model"] for r in runs)
+    report = {
         "what": f"{opts.dataset}, {opts.steps} steps of batch {opts.batch_size} per run, "
         f"seeds 0-{opts.seeds - 1}; {opts.features} FID, precision, recall, F1 of "
         f"{opts.n} samples against {opts.n} test images drawn at random (seed 0)",
         "command": command,
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
         f"torch {torch.__version__}",
-        "options": {name: options(name, opts.steps) for name in models},
-        "summary": spread(runs),
-        "runs": runs,
     }
+    return with_runs(report, runs, {name: options(name, opts.steps) for name in models})
 
 
 def merged(paths: list[str], command: str) -> dict:
@@ -133,20 +138,20 @@ def merged(paths: list[str], command: str) -> dict:
     reports = [json.loads(Path(p).read_text()) for p in paths]
     if len({r["what"] for r in reports}) > 1:
         raise SystemExit("--merge: these reports measured different settings (their 'what')")
-    runs = in_order([run for r in reports for run in r["runs"]])
+    runs = [run for r in reports for run in r["runs"]]
     if len({(r["model"], r["seed"]) for r in runs}) < len(runs):
         raise SystemExit("--merge: a (model, seed) run is in more than one report")
-    first = reports[0]
-    models = list(dict.fromkeys(r["model"] for r in runs))
-    options_of = {k: v for r in reports for k, v in r["options"].items()}
-    return {
-        **first,
+    report = {
+        **reports[0],
         "command": " && ".join([*(r["command"] for r in reports), command]),
         "machine": "; ".join(dict.fromkeys(r["machine"] for r in reports)),
-        "options": {name: options_of[name] for name in models},
-        "summary": spread(runs),
-        "runs": runs,
     }
+    return with_runs(report, runs, {k: v for r in reports for k, v in r["options"].items()})
+
+
+def write(path: str, report: dict) -> None:
+    """Write `report` as indented JSON to `path`."""
+    Path(path).write_text(json.dumps(report, indent=2) + "\n")
 
 
 def main() -> None:
@@ -176,7 +181,7 @@ def main() -> None:
         if not opts.out:
             args.error("--merge needs --out")
         report = merged(opts.merge, command)
-        Path(opts.out).write_text(json.dumps(report, indent=2) + "\n")
+        write(opts.out, report)
         print(table(report["summary"]))
         return
     seeds = opts.run_seeds if opts.run_seeds is not None else list(range(opts.seeds))
@@ -189,8 +194,7 @@ def main() -> None:
             runs.append(run(name, seed, opts))
             print(json.dumps(runs[-1]), flush=True)
             if opts.out:
-                report = report_of(opts, runs, command)
-                Path(opts.out).write_text(json.dumps(report, indent=2) + "\n")
+                write(opts.out, report_of(opts, runs, command))
     print(table(spread(runs)))
 
 
