@@ -29,33 +29,49 @@ from hvg.run import train_model
 from hvg.train import TrainConfig
 
 BETA10 = {"generator": "non-saturating", "gamma": 1e-3, "beta": 10.0}  # first shipped
-RUNS = {  # key: (label, recipe options): the paper first, then one change at a time
-    "paper": ("the paper: minimax, gamma 1", {}),
-    "non-saturating": ("non-saturating decoder loss", {"generator": "non-saturating"}),
-    "gamma": ("... and gamma 1e-3", {"generator": "non-saturating", "gamma": 1e-3}),
-    "beta10": ("... and beta 10 (first shipped)", BETA10),
-    "pixel": ("beta 10, reconstruction in pixels", {**BETA10, "recon": "pixel"}),
-    "gating": ("beta 10, equilibrium gating (margin 0.35; shipped)", {**BETA10, "margin": 0.35}),
-    "ttur": (
-        "beta 10, TTUR: the discriminator at 4x the learning rate",
-        {**BETA10, "d_lr_scale": 4.0},
-    ),
-}
+GATING = {**BETA10, "margin": 0.35}  # shipped
+NORMALISED = {**GATING, "normalise_features": True}
+RUNS = {  # key: (label, model sizes, recipe options): the paper first, then one change at a time
+    "paper": ("the paper: minimax, gamma 1", {}, {}),
+    "non-saturating": ("non-saturating decoder loss", {}, {"generator": "non-saturating"}),
+    "gamma": ("... and gamma 1e-3", {}, {"generator": "non-saturating", "gamma": 1e-3}),
+    "beta10": ("... and beta 10 (first shipped)", {}, BETA10),
+    "pixel": ("beta 10, reconstruction in pixels", {}, {**BETA10, "recon": "pixel"}),
+    "gating": ("beta 10, equilibrium gating (margin 0.35; shipped)", {}, GATING),
+    "ttur": ("beta 10, TTUR: the discriminator at 4x the learning rate", {},
+             {**BETA10, "d_lr_scale": 4.0}),
+    "ema": ("gating, decoder's weights averaged over ~250 steps (Yazici et al. 2019)", {"ema": 250},
+            GATING),
+    "normalised": ("gating, Dis_l features divided by the real batch's RMS", {}, NORMALISED),
+    "sn": ("... and spectral norm in D, no batch norm (Miyato et al. 2018)",
+           {"spectral_norm": True}, NORMALISED),
+    "ema-normalised": ("gating, normalised Dis_l features and the decoder's average", {"ema": 250},
+                       NORMALISED),
+}  # fmt: skip
 FIRST_STUDY = ["paper", "non-saturating", "gamma", "beta10", "pixel", "gating"]
 
 
-def measure(options: dict, steps: int, n: int, seed: int = 0, reference: str = "test") -> dict:
-    """Train one VAE-GAN with `options` and `seed`; score its samples and the reconstructions
-    of n `reference` images (held out when "test"; "train" for choosing among options)."""
+def measure(
+    sizes: dict, options: dict, steps: int, n: int, seed: int = 0, reference: str = "test"
+) -> dict:
+    """Train one VAE-GAN with `sizes`, `options` and `seed`; score its samples and the
+    reconstructions of n `reference` images (held out when "test"; "train" for choosing)."""
     batch_size = SHIPPED["vaegan"]["batch_size"]
-    config = TrainConfig(steps=steps, batch_size=batch_size, seed=seed, options=options)
+    config = TrainConfig(
+        steps=steps, batch_size=batch_size, seed=seed, sizes=sizes, options=options
+    )
     model, history = train_model("vaegan", config)
     real = real_images("mnist", reference, n, None)
     with torch.no_grad():
         recon = torch.cat([model.reconstruct(b) for b in real.split(500)])
     samples = evaluate(model, n=n, split=reference, progress=False)
     recons = evaluate(recon, n=n, split=reference, progress=False)
+    live = {}
+    if model.decoder_ema is not None:  # also the decoder itself, which trained as without ema
+        model.decoder_ema = None
+        live = {"live_fid": evaluate(model, n=n, split=reference, progress=False)["fid"]}
     return {
+        **live,
         "fid": samples["fid"],
         "precision": samples["precision"],
         "recall": samples["recall"],
@@ -109,10 +125,12 @@ def main() -> None:
         args.error(f"{opts.out} was measured with other --steps, --n or --reference")
     mine = []
     for key in opts.runs:
-        label, options = RUNS[key]
+        label, sizes, options = RUNS[key]
         for seed in opts.seeds:
-            scores = measure(options, opts.steps, opts.n, seed, opts.reference)
+            scores = measure(sizes, options, opts.steps, opts.n, seed, opts.reference)
             result = {"key": key, "label": label, "options": options, "seed": seed, **scores}
+            if sizes:
+                result["sizes"] = sizes
             print(json.dumps(result), flush=True)
             mine.append(result)
             if opts.out:

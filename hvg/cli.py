@@ -138,6 +138,7 @@ SIZE_HELP = {  # what each size means; the defaults come from the models' constr
     "code_dim": "size of the VAE's code",
     "noise_dim": "size of the GAN noise",
     "num_classes": "number of classes",
+    "ema": "average the generator's weights over about the last N steps and draw with it (0: off)",
     "spectral_norm": "spectral normalisation in the discriminator, in place of batch norm",
 }
 

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hvg.checkpoints import load_model, save_model
 from hvg.losses import kl_normal
 from hvg.metrics import discriminate
 from hvg.models import VAEGAN
@@ -208,3 +209,80 @@ def test_its_discriminator_can_be_scored_on_held_out_images(model, batch):
     assert scores["accuracy"] == pytest.approx(
         (scores["real_accuracy"] + scores["fake_accuracy"]) / 2
     )
+
+
+def test_normalised_features_compare_relative_error_whatever_the_features_scale(model, batch):
+    """With `normalise_features`, L_llike does not change when Dis_l's features grow (here: its
+    last convolution's weights times 3), while the raw L_llike grows by 3 squared."""
+    bigger = copy.deepcopy(model)
+    with torch.no_grad():
+        bigger.discriminator.similarity[-1].weight.mul_(3.0)
+    llike = {}
+    for name, net in (("model", model), ("bigger", bigger)):
+        for norm in (False, True):
+            torch.manual_seed(5)
+            losses = vaegan_losses(net, batch, VAEGANOptions(normalise_features=norm))
+            llike[name, norm] = losses["llike"].item()
+    assert llike["bigger", False] == pytest.approx(9 * llike["model", False], rel=1e-4)
+    assert llike["bigger", True] == pytest.approx(llike["model", True], rel=1e-4)
+    assert llike["model", True] != pytest.approx(llike["model", False], rel=0.1)
+
+
+def test_spectral_norm_replaces_batch_norm_in_the_discriminator_only(tmp_path):
+    torch.manual_seed(0)
+    model = VAEGAN(latent_dim=8, width=8, spectral_norm=True)
+    d = model.discriminator
+    assert not any(isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d) for m in d.modules())
+    assert any(isinstance(m, nn.BatchNorm2d) for m in model.decoder.modules())
+    assert "spectral_norm" not in VAEGAN(width=8).config  # configs without it stay as they were
+    for _ in range(100):  # each training forward pass runs one power iteration
+        d(torch.rand(2, 1, 28, 28))
+    layers = [m for m in d.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    assert len(layers) == 6
+    for layer in layers:
+        sigma = torch.linalg.matrix_norm(layer.weight.detach().flatten(1), ord=2)
+        assert sigma.item() == pytest.approx(1.0, abs=0.02)
+    loaded = load_model(save_model(model, tmp_path / "sn.safetensors"))
+    assert loaded.config["spectral_norm"] is True
+    x = torch.rand(3, 1, 28, 28)
+    pairs = zip(model.eval().discriminator(x), loaded.eval().discriminator(x), strict=True)
+    for mine, theirs in pairs:
+        assert torch.equal(mine, theirs)
+
+
+def test_the_decoders_average_leaves_training_as_it_was(batch):
+    """`ema`: the three trained networks end bit for bit as without it; `decode` uses it."""
+    runs = {}
+    for ema in (0, 4):
+        torch.manual_seed(0)
+        model = VAEGAN(latent_dim=8, width=8, ema=ema)
+        recipe = vaegan_recipe(model, margin=0.35)
+        torch.manual_seed(3)
+        for _ in range(3):
+            recipe.step(batch)
+        runs[ema] = model
+    plain, averaged = runs[0], runs[4]
+    for name in NETWORKS:
+        for key, value in getattr(plain, name).state_dict().items():
+            assert torch.equal(value, getattr(averaged, name).state_dict()[key]), (name, key)
+    z = torch.randn(3, 8)
+    averaged.eval()
+    assert torch.equal(averaged.decode(z), averaged.decoder_ema(z))
+    assert not torch.equal(averaged.decode(z), averaged.decoder(z))
+    assert "ema" not in plain.config and averaged.config["ema"] == 4
+
+
+@pytest.mark.parametrize("equilibrium,moves", [(0.68, True), (-100.0, False)])
+def test_the_decoders_average_moves_a_quarter_of_each_decoder_step(batch, equilibrium, moves):
+    """With ema=4, one step moves each averaged weight 1/4 of the way to the decoder's; when
+    gating holds the decoder back (equilibrium -100), neither moves."""
+    torch.manual_seed(0)
+    model = VAEGAN(latent_dim=8, width=8, ema=4)
+    start = [p.clone() for p in model.decoder.parameters()]
+    recipe = vaegan_recipe(model, margin=1.0, equilibrium=equilibrium)
+    assert recipe.step(batch)["dec_updated"] == float(moves)
+    for begin, now, mean in zip(
+        start, model.decoder.parameters(), model.decoder_ema.parameters(), strict=True
+    ):
+        assert torch.equal(mean, torch.lerp(begin, now, 0.25))
+        assert torch.equal(now, begin) != moves

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from hvg.ema import check_horizon
+
 MIN_SIZE, MAX_SIZE = 16, 64
 
 
@@ -19,6 +21,17 @@ def check_image_size(image_size: int) -> int:
             "size) or 32 (CIFAR-10, CelebA 32x32), and load data with the same image_size."
         )
     return image_size
+
+
+def optional_sizes(ema: int, spectral_norm: bool) -> dict[str, object]:
+    """The config entries of a GAN's optional `ema` and `spectral_norm`, checked, and only
+    those that are on, so that the configs of models without them stay as they were."""
+    if not isinstance(spectral_norm, bool):
+        raise ValueError(f"spectral_norm must be True or False, got {spectral_norm!r}")
+    extra: dict[str, object] = {"ema": check_horizon(ema)} if ema else {}
+    if spectral_norm:
+        extra["spectral_norm"] = True
+    return extra
 
 
 def device_of(module: nn.Module) -> torch.device:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hvg.ema import averaged_copy, check_horizon, update_average
-from hvg.models.base import LatentModel, check_image_size
+from hvg.ema import averaged_copy, update_average
+from hvg.models.base import LatentModel, check_image_size, optional_sizes
 
 
 def dcgan_init(module: nn.Module) -> None:
@@ -95,11 +95,7 @@ class DCGAN(LatentModel):
         ema: int = 0,
         spectral_norm: bool = False,
     ):
-        extra = {"ema": check_horizon(ema)} if ema else {}  # configs without it stay as they were
-        if not isinstance(spectral_norm, bool):
-            raise ValueError(f"spectral_norm must be True or False, got {spectral_norm!r}")
-        if spectral_norm:
-            extra["spectral_norm"] = True
+        extra = optional_sizes(ema, spectral_norm)
         super().__init__(channels, image_size, latent_dim, width=width, **extra)
         self.generator = Generator(channels, image_size, latent_dim, width)
         self.discriminator = Discriminator(channels, image_size, width, spectral_norm)

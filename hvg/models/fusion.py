@@ -57,6 +57,7 @@ class _Fusion(VAEGAN):
         self.encoder = Encoder(channels, image_size, code_dim, width)
         self.decoder = self.build_generator(channels, image_size, code_dim, noise_dim, width)
         self.discriminator = Discriminator(channels, image_size, width)
+        self.decoder_ema = None  # VAEGAN's weight average, which fusion does not offer
 
     def build_generator(
         self, channels: int, image_size: int, code_dim: int, noise_dim: int, width: int

@@ -16,7 +16,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hvg.models.base import LatentModel, check_image_size
+from hvg.ema import averaged_copy
+from hvg.models.base import LatentModel, check_image_size, optional_sizes
 
 
 def check_width(width: int) -> int:
@@ -26,9 +27,10 @@ def check_width(width: int) -> int:
     return width
 
 
-def conv_block(c_in: int, c_out: int, stride: int) -> list[nn.Module]:
-    """5x5 convolution (halving the side when stride=2), batch norm, ReLU."""
-    return [nn.Conv2d(c_in, c_out, 5, stride, 2, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+def conv_block(c_in: int, c_out: int, stride: int, batch_norm: bool = True) -> list[nn.Module]:
+    """5x5 convolution (halving the side when stride=2), batch norm (or, without, a bias), ReLU."""
+    conv = nn.Conv2d(c_in, c_out, 5, stride, 2, bias=not batch_norm)
+    return [conv, nn.BatchNorm2d(c_out) if batch_norm else nn.Identity(), nn.ReLU()]
 
 
 def upconv_block(c_in: int, c_out: int) -> list[nn.Module]:
@@ -81,25 +83,32 @@ class Decoder(nn.Module):
 class Discriminator(nn.Module):
     """x -> (one logit per image, Dis_l(x)): the verdict and the learned similarity features.
 
-    `similarity` runs up to the fourth convolution's output, `verdict` from there on.
+    `similarity` runs up to the fourth convolution's output, `verdict` from there on. With
+    `spectral_norm`, no batch norm: every weight is divided by its largest singular value
+    (Miyato et al. 2018, `torch.nn.utils.parametrizations`), and the layers get biases instead.
     """
 
-    def __init__(self, channels: int, image_size: int, width: int):
+    def __init__(self, channels: int, image_size: int, width: int, spectral_norm: bool = False):
         super().__init__()
         side = check_image_size(image_size) // 4
+        bn = not spectral_norm
         self.similarity = nn.Sequential(
             nn.Conv2d(channels, width // 2, 5, 1, 2), nn.ReLU(),  # no batch norm on the input
-            *conv_block(width // 2, 2 * width, 2),  # S -> S/2
-            *conv_block(2 * width, 4 * width, 2),  # S/2 -> S/4
-            nn.Conv2d(4 * width, 4 * width, 5, 1, 2, bias=False),  # Dis_l
+            *conv_block(width // 2, 2 * width, 2, bn),  # S -> S/2
+            *conv_block(2 * width, 4 * width, 2, bn),  # S/2 -> S/4
+            nn.Conv2d(4 * width, 4 * width, 5, 1, 2, bias=spectral_norm),  # Dis_l
         )  # fmt: skip
         self.verdict = nn.Sequential(
-            nn.BatchNorm2d(4 * width), nn.ReLU(),
+            nn.BatchNorm2d(4 * width) if bn else nn.Identity(), nn.ReLU(),
             nn.Flatten(),
-            nn.Linear(4 * width * side * side, 8 * width, bias=False),
-            nn.BatchNorm1d(8 * width), nn.ReLU(),
+            nn.Linear(4 * width * side * side, 8 * width, bias=spectral_norm),
+            nn.BatchNorm1d(8 * width) if bn else nn.Identity(), nn.ReLU(),
             nn.Linear(8 * width, 1),
         )  # fmt: skip
+        if spectral_norm:
+            for module in self.modules():
+                if isinstance(module, nn.Conv2d | nn.Linear):
+                    nn.utils.parametrizations.spectral_norm(module)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.similarity(x)
@@ -136,13 +145,28 @@ class VAEGAN(EncoderDecoder):
 
     `width` sets the channel counts: the paper's 64x64 model has 64 where this one has
     `width`; 16 trains MNIST on two CPU cores in the time bench/ records, and keeps the
-    shipped file small. Weights keep PyTorch's default initialisation.
+    shipped file small. Weights keep PyTorch's default initialisation. Beyond the paper:
+    `ema=N` (0: off) keeps `decoder_ema`, the average of the decoder's weights over about the
+    last N steps (hvg.ema), which `decode` (samples and reconstructions) then uses;
+    `spectral_norm=True` gives the discriminator spectral normalisation in place of batch norm.
     """
 
     noise_dim = 0  # the fusion models (hvg.models.fusion) append GAN noise to the code
 
     def __init__(
-        self, channels: int = 1, image_size: int = 28, latent_dim: int = 32, width: int = 16
+        self,
+        channels: int = 1,
+        image_size: int = 28,
+        latent_dim: int = 32,
+        width: int = 16,
+        ema: int = 0,
+        spectral_norm: bool = False,
     ):
         super().__init__(channels, image_size, latent_dim, width)
-        self.discriminator = Discriminator(channels, image_size, width)
+        self.config.update(optional_sizes(ema, spectral_norm))
+        self.discriminator = Discriminator(channels, image_size, width, spectral_norm)
+        self.decoder_ema = averaged_copy(self.decoder) if ema else None
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Latent codes -> images in [-1, 1], by the decoder (or, with `ema`, its average)."""
+        return (self.decoder_ema or self.decoder)(z)

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from hvg import distributed
+from hvg.ema import update_average
 from hvg.losses import (
     discriminator_loss,
     gaussian_nll,
@@ -73,6 +74,13 @@ class VAEGANOptions:
     - `d_lr_scale`: the discriminator's learning rate as a multiple of `lr`, the two
       time-scale update rule (TTUR, Heusel et al. 2017), under which a GAN's game converges to
       a local equilibrium; 1 (the paper) gives all three networks the same rate.
+    - `normalise_features`: divide both images' Dis_l features by the real batch's root mean
+      square feature (held constant, no gradient) before L_llike compares them. The
+      discriminator's features grow as it trains (notebook 03: L_llike climbs from about 300
+      to 700 a digit), and with them L_llike's weight against the KL term and the decoder's
+      adversarial loss; normalised, L_llike measures relative error at a steady scale, as
+      perceptual losses normalise features before comparing them (Zhang et al. 2018, LPIPS).
+      False (the paper) compares the raw features.
     """
 
     lr: float = option(3e-4, "learning rate")
@@ -100,6 +108,9 @@ class VAEGANOptions:
     beta: float = option(1.0, "encoder's weight on the KL term")
     d_lr_scale: float = option(
         1.0, "the discriminator's learning rate as a multiple of --lr (TTUR, Heusel et al. 2017)"
+    )
+    normalise_features: bool = option(
+        False, "divide Dis_l's features by the real batch's root mean square before comparing"
     )
 
     def __post_init__(self) -> None:
@@ -142,6 +153,9 @@ def vaegan_losses(
     gan = discriminator_loss(real, *fakes)
     if options.recon == "feature":
         real_features, tilde_features, _ = features.split(n)
+        if options.normalise_features:
+            scale = real_features.detach().pow(2).mean().sqrt() + 1e-8
+            real_features, tilde_features = real_features / scale, tilde_features / scale
         llike = gaussian_nll(real_features, tilde_features)
     else:
         llike = gaussian_nll(x, x_tilde)
@@ -253,6 +267,8 @@ def update(
     optimizers["encoder"].step()
     if update_dec:
         optimizers["decoder"].step()
+        if getattr(model, "decoder_ema", None) is not None:  # VAEGAN's `ema` (hvg.ema)
+            update_average(model.decoder_ema, model.decoder, model.config["ema"])
     if update_dis:
         optimizers["discriminator"].step()
     report = {
