@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 from pathlib import Path
 
 import torch
@@ -99,6 +100,7 @@ def main() -> None:
     report = {
         "what": f"domain FID of {opts.n} samples against {opts.n} MNIST test images (at random, "
         "seed 0), along each run's training clock",
+        "command": " ".join(["python bench/convergence.py", *sys.argv[1:]]),
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
         f"torch {torch.__version__}",
         "curves": [curve(folder, opts.n) for folder in opts.folders],

@@ -16,7 +16,13 @@ Options in separate processes, one report: ... --runs sn --seeds 0 --out ... --a
 
 from __future__ import annotations
 
-from hvg.reports import options_study, options_table, sample_scores
+import sys
+from pathlib import Path
+
+if not __package__:  # run as `python bench/NAME.py`: the bench package is in the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.studies import options_study, options_table, sample_scores
 from hvg.run import train_model
 from hvg.train import TrainConfig
 

@@ -21,6 +21,7 @@ import argparse
 import json
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -111,15 +112,19 @@ def main() -> None:
     args.add_argument("--out", type=Path, help="write the rows and summary to this JSON file")
     args.add_argument("--update", action="store_true", help="keep --out's other models' rows")
     opts = args.parse_args()
+    command = " ".join(["python bench/expost_prior.py", *sys.argv[1:]])
     rows = [row for name in opts.models for row in study(name, opts.ks, opts.seeds, opts.n)]
     if opts.update and opts.out and opts.out.exists():
-        kept = json.loads(opts.out.read_text())["rows"]
-        rows = [r for r in kept if r["model"] not in opts.models] + rows
+        kept = json.loads(opts.out.read_text())
+        rows = [r for r in kept["rows"] if r["model"] not in opts.models] + rows
+        earlier = [c for c in kept.get("command", "").split(" && ") if c and c != command]
+        command = " && ".join([*earlier, command])  # the kept rows' commands, then this one
     entries = summary(rows)
     print(table(entries))
     if opts.out:
         report = {
-            "what": __doc__.splitlines()[0], "n": opts.n, "seeds": opts.seeds,
+            "what": __doc__.splitlines()[0], "command": command, "n": opts.n,
+            "seeds": opts.seeds,
             "machine": f"{platform.machine()}, torch {torch.__version__}",
             "rows": rows, "summary": entries,
         }  # fmt: skip

@@ -11,6 +11,7 @@ import argparse
 import json
 import platform
 import statistics
+import sys
 import tempfile
 import time
 import warnings
@@ -82,6 +83,7 @@ def main() -> None:
     opts = args.parse_args()
     torch.manual_seed(0)
     results = {
+        "command": " ".join(["python bench/metrics_speed.py", *sys.argv[1:]]),
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
         f"torch {torch.__version__}",
         "n": opts.n,

@@ -15,11 +15,17 @@ Options in separate processes, one report: ... --runs width64 --seeds 0 --out ..
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+if not __package__:  # run as `python bench/NAME.py`: the bench package is in the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import torch
 
+from bench.studies import options_study, options_table, sample_scores
 from hvg.metrics import mse, sharpness
 from hvg.metrics.cache import real_images
-from hvg.reports import options_study, options_table, sample_scores
 from hvg.run import train_model
 from hvg.train import TrainConfig
 

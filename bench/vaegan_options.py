@@ -8,7 +8,8 @@ drawn at random (seed 0) as `hvg.metrics.evaluate` draws them.
 
 Run: python bench/vaegan_options.py [--steps 3000] [--n 2000] [--out bench/vaegan_options.json]
 Over seeds, scored against training images (model selection never looks at the test set):
-     python bench/vaegan_options.py --runs beta10 gating ttur --seeds 0 1 2 --reference train
+     python bench/vaegan_options.py --steps 2000 --n 2000 --runs beta10 gating --seeds 0 1 2
+         --reference train --out bench/vaegan_options_seeds.json [--append]
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ import platform
 import sys
 from pathlib import Path
 
+if not __package__:  # run as `python bench/NAME.py`: the bench package is in the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import torch
 
+from bench.studies import earlier_report, merged_runs, seed_spread
 from hvg.metrics import evaluate, mse, sharpness
 from hvg.metrics.cache import real_images
 from hvg.pretrained import SHIPPED
-from hvg.reports import earlier_report, merged_runs, seed_spread
 from hvg.run import train_model
 from hvg.train import TrainConfig
 

@@ -1,7 +1,7 @@
 """The README's result tables are the ones the bench scripts print from their own JSON reports:
 a number changed in one place and not the other fails here."""
 
-import importlib.util
+import importlib
 import json
 from types import ModuleType
 
@@ -14,11 +14,8 @@ BENCH = REPOSITORY / "bench"
 
 
 def bench_script(name: str) -> ModuleType:
-    """bench/NAME.py as a module (bench/ is a folder of scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """bench/NAME.py, imported from the bench package (the repository root is on sys.path)."""
+    return importlib.import_module(f"bench.{name}")
 
 
 def report(name: str) -> dict:
@@ -30,14 +27,14 @@ TABLES = {
     "fusion_study": lambda: bench_script("fusion_study").table(report("fusion_study")["summary"]),
     "expost_prior": lambda: bench_script("expost_prior").table(report("expost_prior")["summary"]),
     "conditional": lambda: conditional_table(report("conditional")["rows"]),
-    "vaegan_seeds": lambda: bench_script("vaegan_options").seeds_table(
-        report("vaegan_seeds")["summary"]
+    "vaegan_options_seeds": lambda: bench_script("vaegan_options").seeds_table(
+        report("vaegan_options_seeds")["summary"]
     ),
     "vae_options": lambda: bench_script("vae_options").table(report("vae_options")),
     "dcgan_options": lambda: bench_script("dcgan_options").table(report("dcgan_options")),
     "convergence": lambda: bench_script("convergence").summary(report("convergence"), 16.0),
-    "fusion_convergence": lambda: bench_script("convergence").summary(
-        report("fusion_convergence"), 16.0
+    "convergence_fusion": lambda: bench_script("convergence").summary(
+        report("convergence_fusion"), 16.0
     ),
 }
 WHERE = {  # which documents show each table
@@ -45,11 +42,11 @@ WHERE = {  # which documents show each table
     "fusion_study": ["README.md"],
     "expost_prior": ["bench/README.md"],
     "conditional": ["README.md", "bench/README.md"],
-    "vaegan_seeds": ["bench/README.md"],
+    "vaegan_options_seeds": ["bench/README.md"],
     "vae_options": ["bench/README.md"],
     "dcgan_options": ["bench/README.md"],
     "convergence": ["bench/README.md"],
-    "fusion_convergence": ["bench/README.md"],
+    "convergence_fusion": ["bench/README.md"],
 }
 
 
@@ -60,7 +57,7 @@ def test_each_table_is_its_reports(name):
         text = (REPOSITORY / document).read_text()
         assert table in text, (
             f"{document}'s table of bench/{name}.json is not what the report holds: paste the "
-            f"table that `python bench/{name}.py` prints (or this one):\n{table}"
+            f"table that its script (the report's command) prints, or this one:\n{table}"
         )
 
 

@@ -1,8 +1,12 @@
-"""The seed studies' report helpers: runs from separate processes merge into one report."""
+"""The seed studies' report helpers (bench.studies): runs from separate processes merge into one
+report; and hvg.reports finds the reports the notebooks read."""
 
 import json
 
-from hvg.reports import earlier_report, merged_runs, seed_spread
+import pytest
+
+from bench.studies import earlier_report, merged_runs, seed_spread
+from hvg.reports import bench_report
 
 SETTINGS = {"steps": 100, "n": 50}
 
@@ -34,3 +38,9 @@ def test_the_spread_is_over_seeds_per_option_of_float_scores_only():
     assert summary["a"]["fid"] == {"mean": 4.0, "std": 1.0}
     assert summary["b"]["fid"] == {"mean": 9.0, "std": 0.0}
     assert "parameters" not in summary["a"]
+
+
+def test_a_notebooks_report_is_read_from_bench_and_a_missing_one_says_where_it_looked(tmp_path):
+    assert bench_report("conditional")["command"].startswith("python bench/conditional.py")
+    with pytest.raises(FileNotFoundError, match="study.json"):
+        bench_report("study", tmp_path)
