@@ -31,8 +31,9 @@ from hvg.data import DATASETS, DatasetUnavailableError, load_dataset
 from hvg.denoising import denoise_batched
 from hvg.files import read_npz, write_npz
 from hvg.folder import SPLITS, Folder, is_folder, load_folder
-from hvg.registry import REGISTRY, entry, model_name
-from hvg.run import train_model
+from hvg.recipes.base import flag_of
+from hvg.registry import REGISTRY, model_name
+from hvg.run import check_options, train_model
 from hvg.train import NonFiniteLossError, TrainConfig
 
 
@@ -58,13 +59,9 @@ def given(args: argparse.Namespace, kind: str) -> dict[str, object]:
 def training_settings(args: argparse.Namespace) -> dict[str, object]:
     """What `train` asks of `TrainConfig`, besides where to write: the run's length and data,
     the model's sizes and the recipe's options (given flags only); an option the model's
-    recipe does not take is refused."""
+    recipe does not take is refused (hvg.run.check_options)."""
     options = given(args, "option")
-    for name in options:
-        if name not in entry(args.model).defaults():
-            models = [m for m, e in REGISTRY.items() if name in e.defaults()]
-            flag = flag_of(next(f for f in option_fields() if f.name == name))
-            raise ValueError(f"{flag} applies to {', '.join(models)} only, not {args.model}")
+    check_options(args.model, options)
     settings = {
         "steps": args.steps, "seed": args.seed, "batch_size": args.batch_size,
         "image_size": args.image_size, "limit": args.limit, "sizes": given(args, "size"),
@@ -161,11 +158,6 @@ def option_fields() -> list[dataclasses.Field]:
     return list(fields.values())
 
 
-def flag_of(option: dataclasses.Field) -> str:
-    """The flag of a recipe option: the one it names, else --NAME."""
-    return option.metadata["flag"] or "--" + option.name.replace("_", "-")
-
-
 def add_model_flags(t: argparse.ArgumentParser) -> None:
     """A flag for each size of any registered model and each option of any recipe, with each
     model's default in its help; absent unless given, so the model's own defaults hold."""
@@ -208,9 +200,9 @@ def option_type(option: dataclasses.Field) -> type:
 
 
 def generative(checkpoint: str) -> torch.nn.Module:
-    """The model of a checkpoint, refused unless it generates images (has `sample`)."""
+    """The model of a checkpoint, refused unless it generates images (it `samples`)."""
     model = load_model(checkpoint)
-    if not hasattr(model, "sample"):
+    if not model.samples:
         raise ValueError(
             f"{checkpoint} holds a {model_name(model)}, which does not generate images: "
             "use a generative model's checkpoint (vae, dcgan, vaegan, fusion, denoiser)"
@@ -240,7 +232,7 @@ def with_prior(model: torch.nn.Module, args: argparse.Namespace) -> torch.nn.Mod
             f"--prior must be normal or expost:K with K a positive int (expost:20), got "
             f"{args.prior!r}"
         )
-    if not hasattr(model, "encode") or hasattr(model, "generate"):
+    if not model.encodes or model.uses_labels:
         raise ValueError(
             f"--prior expost needs an unconditional model with an encoder (vae, vaegan, fusion); "
             f"{args.checkpoint} holds a {model_name(model)}: leave --prior out"
@@ -267,14 +259,13 @@ def class_labels(model: torch.nn.Module, args: argparse.Namespace) -> dict[str, 
     ...); a clear error for --label with a model that takes none, or a class it lacks."""
     if args.label is None:
         return {}
-    classes = getattr(model, "num_classes", None)
-    if classes is None or not hasattr(model, "generate"):
+    if not model.uses_labels:
         raise ValueError(
             f"--label needs a conditional model (cvae, cgan, cvaegan); {args.checkpoint} holds "
             f"a {model_name(model)}, which draws no chosen class: leave --label out"
         )
-    if not 0 <= args.label < classes:
-        raise ValueError(f"--label must be from 0 to {classes - 1}, got {args.label}")
+    if not 0 <= args.label < model.num_classes:
+        raise ValueError(f"--label must be from 0 to {model.num_classes - 1}, got {args.label}")
     return {"labels": torch.full((args.n,), args.label)}
 
 
@@ -282,7 +273,7 @@ def denoise(args: argparse.Namespace) -> None:
     """Denoise the uint8 (N, C, H, W) `images` of an npz file, or a folder's images read at the
     model's channels and size, with a denoiser checkpoint."""
     model = load_model(args.checkpoint).eval()
-    if not hasattr(model, "denoise"):
+    if not model.denoises:
         raise ValueError(
             f"{args.checkpoint} holds a {model_name(model)}, which cannot denoise: use a denoiser "
             "(checkpoints/denoiser-mnist.safetensors, or `python -m hvg train denoiser`)"
@@ -384,7 +375,7 @@ def parser() -> argparse.ArgumentParser:
         "end; run the same command again to resume an interrupted run (or to train further "
         "with a larger --steps). Runs unchanged under `torchrun --nproc_per_node K -m hvg "
         "train ...`: K processes (one per GPU, or gloo on the CPU) train one model with "
-        "DistributedDataParallel, each on its own shard of the data; resume with the same K.",
+        "gradients averaged over them, each on its own shard of the data; resume with the same K.",
     )  # fmt: skip
     t.add_argument("model", choices=sorted(REGISTRY), help="which model to train")
     t.add_argument(

@@ -1,16 +1,17 @@
-"""Several processes, one model: torchrun's set-up, DistributedDataParallel, rank 0's duties.
+"""Several processes, one model: torchrun's set-up, averaged gradients, rank 0's duties.
 
 `python -m hvg train` runs unchanged under `torchrun --nproc_per_node K`: torchrun's
 environment (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT) starts a process group,
-nccl on GPUs and gloo on CPUs. Without it (a notebook, a plain `python -m hvg`) every function
-here answers for a single process and `parallel` returns the module itself, so single-process
-training runs exactly the code it ran before.
+nccl on GPUs and gloo on CPUs. Data parallelism lives in one place, `hvg.train.fit`: it starts
+every process from rank 0's weights (`broadcast_`) and makes each optimizer average its
+gradients over the processes before it steps (`synchronised`), so a recipe's step is the same
+code for one process or many. Without torchrun (a notebook, a plain `python -m hvg`) every
+function here answers for a single process and does nothing to the model.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 from collections.abc import Iterator
 from typing import TypeVar
@@ -18,7 +19,6 @@ from typing import TypeVar
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.nn.parallel import DistributedDataParallel
 
 from hvg.config import seed_everything
 
@@ -60,9 +60,6 @@ def launched() -> Iterator[None]:
     try:
         yield
     finally:
-        # A DistributedDataParallel wrapper still alive when its group is destroyed makes the
-        # process abort at exit (seen with gloo, torch 2.14): free the unreachable ones first.
-        gc.collect()
         dist.destroy_process_group()
 
 
@@ -81,23 +78,46 @@ def is_main() -> bool:
     return rank() == 0
 
 
-def parallel(module: nn.Module) -> nn.Module:
-    """`module` wrapped in DistributedDataParallel when several processes train, else itself.
+def broadcast_(module: nn.Module) -> None:
+    """Copy rank 0's parameters and buffers to every process, in place (one process: nothing)."""
+    if world_size() > 1:
+        for tensor in [*module.parameters(), *module.buffers()]:
+            dist.broadcast(tensor.data, src=0)
 
-    Call it on the network a step runs forward, after moving it to its device; keep the plain
-    module for checkpoints. The wrapper averages gradients over the processes during
-    backward, starts every process from rank 0's weights, and before each forward copies
-    rank 0's buffers (batch norm's running statistics, which only eval mode uses) to the
-    others: DDP's defaults, which behave the same in every torch the course supports.
+
+@contextlib.contextmanager
+def synchronised(optimizers: list[torch.optim.Optimizer]) -> Iterator[None]:
+    """Within the context, each optimizer averages its parameters' gradients over the
+    processes just before it steps (a step pre-hook): one all-reduce of all of them, flattened.
+
+    It averages whatever made the gradients (backward, or torch.autograd.grad as in Algorithm
+    1), and only what is about to be used: gradients that a step leaves on a network it does
+    not update (a GAN's discriminator after the generator's loss) are never sent. A recipe
+    whose step may skip an optimizer must decide alike in every process (the VAE-GAN's gate
+    reads averaged losses), or the processes would wait on each other forever.
     """
-    return DistributedDataParallel(module) if world_size() > 1 else module
+    if world_size() == 1:
+        yield
+        return
+    handles = [o.register_step_pre_hook(lambda o, *_: _average_gradients(o)) for o in optimizers]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
-def no_sync(module: nn.Module) -> contextlib.AbstractContextManager:
-    """A context in which backward through `module` skips the gradient all-reduce."""
-    if isinstance(module, DistributedDataParallel):
-        return module.no_sync()
-    return contextlib.nullcontext()
+def _average_gradients(optimizer: torch.optim.Optimizer) -> None:
+    """Average the gradients of an optimizer's parameters over the processes, in place."""
+    grads = [p.grad for group in optimizer.param_groups for p in group["params"]
+             if p.grad is not None]  # fmt: skip
+    if not grads:
+        return
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    flat /= world_size()
+    for grad, part in zip(grads, flat.split([g.numel() for g in grads]), strict=True):
+        grad.copy_(part.view_as(grad))
 
 
 def seed_rank(seed: int) -> None:
@@ -130,16 +150,6 @@ def average(values: dict[str, float]) -> dict[str, float]:
     total = torch.tensor(list(values.values()), dtype=torch.float64, device=_collective_device())
     dist.all_reduce(total)
     return dict(zip(values, (total / world_size()).tolist(), strict=True))
-
-
-def average_(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
-    """Average each tensor (a gradient, say) over the processes in place; for steps that take
-    gradients with torch.autograd.grad, which DistributedDataParallel's hooks never see."""
-    if world_size() > 1:
-        for tensor in tensors:
-            dist.all_reduce(tensor)
-            tensor /= world_size()
-    return tensors
 
 
 def gather(value: T) -> list[T]:

@@ -13,17 +13,17 @@ from torch import nn
 
 from hvg.checkpoints import CHECKPOINT_DIR, load_history, load_model, pretrained_path
 from hvg.config import pick
+from hvg.recipes.base import preset
+from hvg.recipes.fusion import ProgressiveOptions
+from hvg.recipes.vaegan import VAEGANOptions
 from hvg.run import train_model
 from hvg.train import History, TrainConfig
 
 # How each shipped checkpoint was trained: its `TrainConfig` settings, which the commands in
-# checkpoints/README.md spell out (the tests check each file's recorded command against them).
+# checkpoints/README.md spell out (the tests check each file's recorded command against them);
+# the recipe options are the presets of the options dataclasses (VAEGANOptions.PRESETS...).
 # A file is named after its model, or after a variant of it, whose entry names the model.
-# The shipped VAE-GAN's recipe options, which the fusion models share (bench/README.md says
-# why each: a non-saturating decoder loss, gamma 1e-3, beta 10, equilibrium gating).
-HYBRID: dict[str, Any] = {
-    "generator": "non-saturating", "gamma": 1e-3, "beta": 10.0, "margin": 0.35,
-}  # fmt: skip
+HYBRID = preset(VAEGANOptions, "shipped")  # the shipped VAE-GAN's, shared by the fusion models
 SHIPPED: dict[str, dict[str, Any]] = {
     "vae": {"steps": 10_000},
     "dcgan": {"steps": 16_000},
@@ -32,24 +32,16 @@ SHIPPED: dict[str, dict[str, Any]] = {
     "fusion-early": {"steps": 5_000, "batch_size": 64, "options": HYBRID},
     "fusion-late": {"steps": 5_000, "batch_size": 64, "options": HYBRID},
     "fusion-progressive": {
-        "steps": 5_000,
-        "batch_size": 64,
-        "options": {**HYBRID, "start": 500, "ramp": 2_000},  # schedule_for(5_000)
-    },
-    "denoiser": {"steps": 4_000, "batch_size": 64, "options": {"generator": "non-saturating"}},
+        "steps": 5_000, "batch_size": 64, "options": preset(ProgressiveOptions, "shipped"),
+    },  # fmt: skip
+    "denoiser": {"steps": 4_000, "batch_size": 64, "options": preset(VAEGANOptions, "denoiser")},
     "denoiser-pixel": {
-        "model": "denoiser",
-        "steps": 4_000,
-        "batch_size": 64,
-        "options": {"generator": "non-saturating", "recon": "pixel"},
-    },
+        "model": "denoiser", "steps": 4_000, "batch_size": 64,
+        "options": preset(VAEGANOptions, "denoiser-pixel"),
+    },  # fmt: skip
     "denoiser-vae": {"steps": 4_000, "batch_size": 64},
     "denoiser-ae": {"steps": 4_000, "batch_size": 64},
-    "cvaegan": {
-        "steps": 5_000,
-        "batch_size": 64,
-        "options": {"generator": "non-saturating", "gamma": 1e-3, "beta": 1.0, "margin": 0.35},
-    },
+    "cvaegan": {"steps": 5_000, "batch_size": 64, "options": preset(VAEGANOptions, "conditional")},
 }
 
 

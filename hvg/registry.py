@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from torch import nn
 
@@ -28,13 +28,11 @@ from hvg.models import (
     Denoiser,
     DenoisingAutoencoder,
     DenoisingVAE,
-    EarlyFusion,
-    LateFusion,
-    ProgressiveFusion,
+    Fusion,
 )
+from hvg.models.base import Model
 from hvg.recipes.base import Recipe
 from hvg.recipes.classifier import ClassifierOptions, classifier_recipe
-from hvg.recipes.conditional import cgan_recipe, cvae_recipe, cvaegan_recipe
 from hvg.recipes.dcgan import DCGANOptions, dcgan_recipe
 from hvg.recipes.denoise import (
     DenoisingAEOptions,
@@ -52,16 +50,20 @@ DATA_SIZES = ("channels", "image_size")  # constructor arguments set by the data
 
 @dataclass(frozen=True)
 class Entry:
-    """A model class, the recipe that trains it, and the dataclass of that recipe's options."""
+    """A model class, the recipe that trains it, the dataclass of that recipe's options, and
+    the constructor arguments that make this entry a variant of the class (`fixed`)."""
 
-    model: type[nn.Module]
+    model: type[Model]
     recipe: Callable[..., Recipe]
     options: type
+    fixed: dict[str, object] = field(default_factory=dict)
 
     def sizes(self) -> dict[str, object]:
-        """The model's own sizes (constructor arguments not set by the data) and defaults."""
+        """The model's own sizes (constructor arguments neither set by the data nor fixed by
+        the entry) and their defaults."""
         parameters = inspect.signature(self.model).parameters.values()
-        return {p.name: p.default for p in parameters if p.name not in DATA_SIZES}
+        skip = (*DATA_SIZES, *self.fixed)
+        return {p.name: p.default for p in parameters if p.name not in skip}
 
     def defaults(self) -> dict[str, object]:
         """The recipe's options and their defaults."""
@@ -73,15 +75,15 @@ REGISTRY: dict[str, Entry] = {
     "dcgan": Entry(DCGAN, dcgan_recipe, DCGANOptions),
     "vaegan": Entry(VAEGAN, vaegan_recipe, VAEGANOptions),
     "classifier": Entry(Classifier, classifier_recipe, ClassifierOptions),
-    "fusion-early": Entry(EarlyFusion, vaegan_recipe, VAEGANOptions),
-    "fusion-late": Entry(LateFusion, vaegan_recipe, VAEGANOptions),
-    "fusion-progressive": Entry(ProgressiveFusion, progressive_recipe, ProgressiveOptions),
+    "fusion-early": Entry(Fusion, vaegan_recipe, VAEGANOptions, {"strategy": "early"}),
+    "fusion-late": Entry(Fusion, vaegan_recipe, VAEGANOptions, {"strategy": "late"}),
+    "fusion-progressive": Entry(VAEGAN, progressive_recipe, ProgressiveOptions),
     "denoiser": Entry(Denoiser, denoiser_recipe, VAEGANOptions),
     "denoiser-vae": Entry(DenoisingVAE, denoising_vae_recipe, DenoisingVAEOptions),
     "denoiser-ae": Entry(DenoisingAutoencoder, denoising_ae_recipe, DenoisingAEOptions),
-    "cvae": Entry(ConditionalVAE, cvae_recipe, VAEOptions),
-    "cgan": Entry(ConditionalGAN, cgan_recipe, DCGANOptions),
-    "cvaegan": Entry(ConditionalVAEGAN, cvaegan_recipe, VAEGANOptions),
+    "cvae": Entry(ConditionalVAE, vae_recipe, VAEOptions),
+    "cgan": Entry(ConditionalGAN, dcgan_recipe, DCGANOptions),
+    "cvaegan": Entry(ConditionalVAEGAN, vaegan_recipe, VAEGANOptions),
 }
 
 
@@ -92,14 +94,29 @@ def entry(name: str) -> Entry:
     return REGISTRY[name]
 
 
-def build_model(name: str, **config: object) -> nn.Module:
-    """Instantiate a model by its registry name with its constructor arguments."""
-    return entry(name).model(**config)
+def build_model(name: str, /, **config: object) -> Model:
+    """Instantiate a model by its registry name with its constructor arguments (a checkpoint's
+    config). The name goes into the model's config where its class and arguments do not tell
+    it (progressive fusion is the VAE-GAN's class, trained by another recipe)."""
+    registered = entry(name)
+    arguments = {k: v for k, v in config.items() if k != "name"}
+    for key, value in registered.fixed.items():
+        if arguments.setdefault(key, value) != value:
+            raise ValueError(f"{name} has {key}={value!r}, not {arguments[key]!r}")
+    model = registered.model(**arguments)
+    if model_name(model) != name:
+        model.config["name"] = name
+    return model
 
 
 def model_name(model: nn.Module) -> str:
-    """The registry name of a model instance."""
+    """The registry name of a model instance: the one in its config, else the first entry of
+    its class whose fixed arguments it has."""
+    config = getattr(model, "config", {})
+    if "name" in config:
+        return config["name"]
     for name, registered in REGISTRY.items():
-        if type(model) is registered.model:
+        fixed = all(config.get(k) == v for k, v in registered.fixed.items())
+        if type(model) is registered.model and fixed:
             return name
     raise ValueError(f"{type(model).__name__} is not a registered model: add it to hvg.registry")

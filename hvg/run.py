@@ -16,8 +16,9 @@ from hvg import distributed
 from hvg.config import seed_everything
 from hvg.data import get_dataloader
 from hvg.models import VAE
+from hvg.recipes.base import flag_of
 from hvg.recipes.vae import vae_recipe
-from hvg.registry import entry
+from hvg.registry import REGISTRY, build_model, entry
 from hvg.train import History, TrainConfig, fit
 
 
@@ -30,15 +31,33 @@ def check_sizes(name: str, sizes: dict[str, object]) -> None:
             raise ValueError(f"{name} has no {size} ({flag}): its sizes are {', '.join(takes)}")
 
 
+def check_options(name: str, options: dict[str, object]) -> None:
+    """Refuse an option the model's recipe does not take, naming the models whose recipes
+    take it, or (an option of no recipe) the options this one has."""
+    takes = entry(name).defaults()
+    for option in options:
+        if option in takes:
+            continue
+        specs = {f.name: f for e in REGISTRY.values() for f in dataclasses.fields(e.options)}
+        if option not in specs:
+            flag = "--" + option.replace("_", "-")
+            raise ValueError(f"{name} has no option {option} ({flag}): its options are "
+                             f"{', '.join(takes)}")  # fmt: skip
+        models = ", ".join(m for m, e in REGISTRY.items() if option in e.defaults())
+        raise ValueError(f"{flag_of(specs[option])} applies to {models} only, not {name}")
+
+
 def train_model(name: str, config: TrainConfig | None = None) -> tuple[nn.Module, History]:
     """Build `name` for `config.dataset` from `config.seed` and train it with its recipe. Trains
     on the GPU when there is one; under torchrun, each process on its shard with
-    `config.batch_size` images a step. Returns (model on the CPU, loss history)."""
+    `config.batch_size` images a step. Returns (model on the CPU, loss history). A size or an
+    option the model does not take is refused with the message the CLI gives."""
     config = config or TrainConfig()
     if config.desc is None:
         config = dataclasses.replace(config, desc=name)
     registered = entry(name)
     check_sizes(name, config.sizes)
+    check_options(name, config.options)
     rank, world = distributed.rank(), distributed.world_size()
     loader = get_dataloader(
         config.dataset, config.image_size, "train", config.batch_size, limit=config.limit,
@@ -46,7 +65,7 @@ def train_model(name: str, config: TrainConfig | None = None) -> tuple[nn.Module
     )  # fmt: skip
     images, _ = loader.dataset[0]
     seed_everything(config.seed)
-    model = registered.model(channels=images.shape[0], image_size=images.shape[-1], **config.sizes)
+    model = build_model(name, channels=images.shape[0], image_size=images.shape[-1], **config.sizes)
     model.to(distributed.device())
     distributed.seed_rank(config.seed)
     recipe = registered.recipe(model, **config.options)

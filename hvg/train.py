@@ -1,15 +1,16 @@
 """The training engine: any model's step function, run for N steps, checkpointed and resumable.
 
 `fit` knows nothing about a particular model. A `Recipe` (hvg.recipes.base) bundles a model, its
-optimizers and a step function that takes one batch, updates the model and returns its losses;
-each model's recipe lives in `hvg.recipes`. A generative model's step takes the images alone; a
-recipe with `labels=True` (the classifier's) gets `(images, labels)`. With a checkpoint path,
+optimizers and a step function, `step(batch) -> losses`, that takes one batch, updates the model
+and returns its losses; each model's recipe lives in `hvg.recipes`. A batch is the images alone,
+or `(images, labels)` for a model that `uses_labels` (hvg.models.base). With a checkpoint path,
 `fit` saves the whole training state every few steps and resumes from it, so an interrupted
 run (Ctrl-C, a crash, a killed process) continues exactly where it stopped.
 
-Under torchrun (see `hvg.distributed`) every process runs `fit` on its own shard of the data;
-the losses it records are averaged over the processes, and only rank 0 writes checkpoints and
-sample grids, prints and shows a progress bar.
+Under torchrun (see `hvg.distributed`) every process runs `fit` on its own shard of the data,
+from rank 0's weights, and every optimizer steps with the gradients averaged over the processes:
+the one place where training is made data-parallel. The losses it records are averaged too, and
+only rank 0 writes checkpoints and sample grids, prints and shows a progress bar.
 """
 
 from __future__ import annotations
@@ -156,37 +157,38 @@ def fit(
                 model, optimizers = recipe.model, recipe.optimizers
                 save_model(model, checkpoint, history, optimizers, step, states, **config.info())
 
-    data = batches(loader, start, recipe.labels)
+    distributed.broadcast_(recipe.model)
+    data = batches(loader, start, recipe.model.uses_labels)
     bar = tqdm(
         range(start + 1, steps + 1), desc=config.desc or "training", initial=start, total=steps,
         disable=not (config.progress and main),
     )  # fmt: skip
     saved = start
     clock = history[-1].get("seconds", 0.0) if history else 0.0
-    try:
-        for i in bar:
-            tick = time.perf_counter()
-            batch = next(data)
-            losses = recipe.step(*batch) if recipe.labels else recipe.step(batch)
-            losses = distributed.average(losses)
-            clock += time.perf_counter() - tick
-            _check_finite(losses, i, checkpoint, saved)
-            history.append({"step": float(i), "seconds": round(clock, 3), **losses})
-            bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
-            if i % every == 0 or i == steps:
-                save(i)
-                saved = i
-            if main and config.sample_every and i % config.sample_every == 0:
-                _sample(recipe.model, i, samples, config.sample_dir)
-            if main and config.keep_every and i % config.keep_every == 0:
-                kept = Path(config.keep_dir) / f"step-{i:06d}.safetensors"
-                save_model(recipe.model, kept, history[-1:])
-    except KeyboardInterrupt:
-        done = int(history[-1]["step"]) if history else start
-        if not _interrupted(done, steps, checkpoint, saved, save):
-            raise
-    finally:
-        bar.close()
+    with distributed.synchronised(list(recipe.optimizers.values())):
+        try:
+            for i in bar:
+                tick = time.perf_counter()
+                losses = recipe.step(next(data))
+                losses = distributed.average(losses)
+                clock += time.perf_counter() - tick
+                _check_finite(losses, i, checkpoint, saved)
+                history.append({"step": float(i), "seconds": round(clock, 3), **losses})
+                bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
+                if i % every == 0 or i == steps:
+                    save(i)
+                    saved = i
+                if main and config.sample_every and i % config.sample_every == 0:
+                    _sample(recipe.model, i, samples, config.sample_dir)
+                if main and config.keep_every and i % config.keep_every == 0:
+                    kept = Path(config.keep_dir) / f"step-{i:06d}.safetensors"
+                    save_model(recipe.model, kept, history[-1:])
+        except KeyboardInterrupt:
+            done = int(history[-1]["step"]) if history else start
+            if not _interrupted(done, steps, checkpoint, saved, save):
+                raise
+        finally:
+            bar.close()
     return history
 
 

@@ -1,15 +1,14 @@
 """Run by tests/test_distributed.py under torchrun: are the gradients really synchronised?
 
 Each process trains the VAE and DCGAN a few steps on its own shard, first alone (before joining
-the process group), then again from the same start with DistributedDataParallel; it also checks
-that D's gradient after two forwards and one backward is the mean of every process's own, and
+the process group), then again from the same start in one process group; it also checks
+that D's gradient after two forwards and one backward steps as the mean of every process's, and
 that a 2-process run stopped and resumed ends as the same run never stopped. Rank 0 prints every
 rank's results as one JSON line. Usage: torchrun --nproc_per_node 2 tests/ddp_sync.py TMP_DIR
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
@@ -53,19 +52,21 @@ def train(name: str) -> str:
 
 
 def double_forward_is_averaged() -> bool:
-    """D(real) and D(fake) then one backward, under DDP: the mean of each rank's gradient?"""
+    """D(real) and D(fake), one backward, then D's optimizer steps under `synchronised`: did it
+    step with the mean of each rank's gradient?"""
     seed_everything(0)
     model = DCGAN(width=8)
     seed_everything(100 + RANK)
     real, fake = torch.rand(8, 1, 28, 28) * 2 - 1, model.generator(torch.randn(8, 100)).detach()
-    alone = copy.deepcopy(model.discriminator)
-    discriminator_loss(alone(real), alone(fake)).backward()
-    expected = [p.grad for p in alone.parameters()]
+    d = model.discriminator
+    discriminator_loss(d(real), d(fake)).backward()
+    expected = [p.grad.clone() for p in d.parameters()]
     for grad in expected:
         dist.all_reduce(grad)
         grad /= WORLD
-    d = distributed.parallel(model.discriminator)
-    discriminator_loss(d(real), d(fake)).backward()
+    optimizer = torch.optim.SGD(d.parameters(), lr=0.0)
+    with distributed.synchronised([optimizer]):
+        optimizer.step()
     return all(torch.equal(p.grad, e) for p, e in zip(d.parameters(), expected, strict=True))
 
 

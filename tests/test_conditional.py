@@ -16,8 +16,7 @@ from hvg.models.conditional import (
     one_hot,
     translate,
 )
-from hvg.recipes.conditional import cvaegan_recipe
-from hvg.recipes.vaegan import VAEGANOptions, vaegan_losses
+from hvg.recipes.vaegan import VAEGANOptions, vaegan_losses, vaegan_recipe
 from hvg.run import train_model
 from hvg.train import TrainConfig
 
@@ -74,10 +73,10 @@ def test_algorithm_1_passes_each_label_to_every_network():
     b = vaegan_losses(model, x, options, labels=torch.ones(6, dtype=torch.long))
     for name in ("prior", "llike", "gan"):
         assert not torch.allclose(a[name], b[name]), name
-    recipe = cvaegan_recipe(model)
-    assert recipe.labels
+    recipe = vaegan_recipe(model)
+    assert model.uses_labels
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    recipe.step(x, torch.arange(6))
+    recipe.step((x, torch.arange(6)))
     for net in ("encoder", "decoder", "discriminator"):
         changed = [
             not torch.equal(before[k], v)

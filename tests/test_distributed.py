@@ -62,10 +62,14 @@ def test_gradients_are_synchronised_and_resume_is_exact(tmp_path):
 def test_single_process_answers():
     model = VAE(latent_dim=4)
     assert distributed.world_size() == 1 and distributed.rank() == 0 and distributed.is_main()
-    assert distributed.parallel(model) is model
     losses = {"loss": 1.25, "kl": 0.5}
     assert distributed.average(losses) is losses
     assert distributed.gather("x") == ["x"]
     assert distributed.device() == torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    with distributed.launched(), distributed.no_sync(model):
+    before = [p.clone() for p in model.parameters()]
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    with distributed.launched(), distributed.synchronised([optimizer]):
+        distributed.broadcast_(model)
         assert distributed.world_size() == 1
+        assert not optimizer._optimizer_step_pre_hooks  # one process: nothing to average
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from hvg.checkpoints import load_model, save_model
-from hvg.models import EarlyFusion, LateFusion, ProgressiveFusion
+from hvg.models import VAEGAN, Fusion
 from hvg.recipes.fusion import linear_ramp, progressive_recipe, schedule_for
 from hvg.recipes.vaegan import VAEGANOptions, vaegan_losses, vaegan_recipe
 from hvg.registry import REGISTRY, build_model
@@ -20,11 +20,11 @@ def batch() -> torch.Tensor:
     return torch.rand(8, 1, 28, 28, generator=torch.Generator().manual_seed(1)) * 2 - 1
 
 
-def small(cls):
+def small(strategy: str):
     torch.manual_seed(0)
-    if cls is ProgressiveFusion:
-        return cls(latent_dim=6, width=4)
-    return cls(code_dim=6, noise_dim=3, width=4)
+    if strategy == "progressive":  # the VAE-GAN's networks; its recipe makes it progressive
+        return VAEGAN(latent_dim=6, width=4)
+    return Fusion(code_dim=6, noise_dim=3, width=4, strategy=strategy)
 
 
 def grads(loss: torch.Tensor, module: torch.nn.Module) -> list[torch.Tensor]:
@@ -41,9 +41,9 @@ def same(a, b) -> bool:
     return all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
 
 
-@pytest.mark.parametrize("name,cls", [("fusion-early", EarlyFusion), ("fusion-late", LateFusion)])
-def test_code_and_noise_side_by_side(name, cls, tmp_path):
-    model = small(cls).eval()
+@pytest.mark.parametrize("name,strategy", [("fusion-early", "early"), ("fusion-late", "late")])
+def test_code_and_noise_side_by_side(name, strategy, tmp_path):
+    model = small(strategy).eval()
     assert model.latent_dim == 9 and model.noise_dim == 3
     assert model.sample(5).shape == (5, 1, 28, 28)
     code = model.encode(torch.zeros(2, 1, 28, 28))
@@ -60,7 +60,7 @@ def test_code_and_noise_side_by_side(name, cls, tmp_path):
 
 
 def test_late_fusion_keeps_code_and_noise_apart_until_the_shared_block():
-    model = small(LateFusion)
+    model = small("late")
     generator = model.decoder
     z = torch.randn(4, 9, requires_grad=True)
     code_features = generator.vae(z[:, :6])
@@ -71,10 +71,10 @@ def test_late_fusion_keeps_code_and_noise_apart_until_the_shared_block():
         assert all(g.abs().sum() > 0 for g in grads(image.pow(2).sum(), pathway))
 
 
-@pytest.mark.parametrize("cls", [EarlyFusion, LateFusion])
-def test_fusion_models_train_by_algorithm_1(cls, batch):
+@pytest.mark.parametrize("strategy", ["early", "late"])
+def test_fusion_models_train_by_algorithm_1(strategy, batch):
     """The VAE-GAN's routing holds: L_GAN never reaches the encoder, L_llike never D."""
-    model = small(cls)
+    model = small(strategy)
     assert REGISTRY["fusion-early"].recipe is vaegan_recipe
     assert REGISTRY["fusion-late"].recipe is vaegan_recipe
     other = copy.deepcopy(model)
@@ -87,7 +87,7 @@ def test_fusion_models_train_by_algorithm_1(cls, batch):
     torch.manual_seed(2)
     expected = grads(vaegan_losses(twin, batch, VAEGANOptions())["gan"], twin.discriminator)
     assert all(torch.allclose(x, y) for x, y in zip(a["discriminator"], expected, strict=True))
-    noise_columns = a["decoder"][0][:, 6:] if cls is EarlyFusion else a["decoder"][0]
+    noise_columns = a["decoder"][0][:, 6:] if strategy == "early" else a["decoder"][0]
     assert noise_columns.abs().sum() > 0  # the generator's noise inputs learn
 
 
@@ -108,7 +108,7 @@ def test_schedule_for_a_budget():
 
 def test_progressive_fusion_starts_as_a_plain_vae(batch):
     """Before `start`, encoder and decoder learn pixels + KL only; D learns L_GAN all along."""
-    model = small(ProgressiveFusion)
+    model = small("progressive")
     got = step_grads(progressive_recipe(copy.deepcopy(model), start=5, ramp=5), batch)
     twin = copy.deepcopy(model).train()
     torch.manual_seed(2)
@@ -124,7 +124,7 @@ def test_progressive_fusion_starts_as_a_plain_vae(batch):
 
 def test_progressive_fusion_ends_as_the_vaegan(batch):
     """Once the ramp is over, a step's gradients are the Larsen VAE-GAN's, bit for bit."""
-    progressive = progressive_recipe(small(ProgressiveFusion), start=0, ramp=1)
+    progressive = progressive_recipe(small("progressive"), start=0, ramp=1)
     first = progressive.step(batch)  # step 0 of the ramp: the plain VAE alone
     larsen = vaegan_recipe(copy.deepcopy(progressive.model))  # the same weights, from here
     second = step_grads(progressive, batch, seed=3)

@@ -6,7 +6,7 @@ from hvg.models.classifier import Classifier
 from hvg.models.conditional import ConditionalGAN, ConditionalVAE, ConditionalVAEGAN
 from hvg.models.dcgan import DCGAN
 from hvg.models.denoiser import Denoiser, DenoisingAutoencoder, DenoisingVAE
-from hvg.models.fusion import EarlyFusion, LateFusion, ProgressiveFusion
+from hvg.models.fusion import Fusion
 from hvg.models.vae import VAE
 from hvg.models.vaegan import VAEGAN
 
@@ -19,9 +19,7 @@ __all__ = [
     "Denoiser",
     "DenoisingAutoencoder",
     "DenoisingVAE",
-    "EarlyFusion",
-    "LateFusion",
-    "ProgressiveFusion",
+    "Fusion",
     "VAE",
     "VAEGAN",
 ]

@@ -39,11 +39,26 @@ def device_of(module: nn.Module) -> torch.device:
     return next(module.parameters()).device
 
 
-class LatentModel(nn.Module):
-    """A model that decodes codes z ~ N(0, I) into images; `config` rebuilds it from a checkpoint.
+class Model(nn.Module):
+    """Any model the course trains: `config` rebuilds it from a checkpoint (with the registry
+    name, `config["name"]`, when hvg.registry built it), and what it can do is declared here
+    once, as class attributes, for the engine and the CLI to read (never probed with hasattr).
+    """
+
+    uses_labels = False  # its training batches are (images, labels), and its sampling takes labels
+    samples = False  # `sample(n)` draws images from its prior
+    encodes = False  # `encode(x)` gives codes that `decode` turns back into images
+    denoises = False  # `denoise(noisy)` cleans corrupted images
+    config: dict[str, object]
+
+
+class LatentModel(Model):
+    """A model that decodes codes z ~ N(0, I) into images.
 
     Subclasses build their networks after calling `super().__init__` and define `decode`.
     """
+
+    samples = True
 
     def __init__(self, channels: int, image_size: int, latent_dim: int, **extra: object):
         super().__init__()

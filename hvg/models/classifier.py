@@ -14,6 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from hvg.models.base import Model
+
 
 def _block(c_in: int, c_out: int, kernel: int, stride: int) -> list[nn.Module]:
     """Conv (padding kernel // 2, so stride 2 halves the side), batch norm, ReLU."""
@@ -24,8 +26,10 @@ def _block(c_in: int, c_out: int, kernel: int, stride: int) -> list[nn.Module]:
     ]
 
 
-class Classifier(nn.Module):
+class Classifier(Model):
     """Images (B, C, S, S) in [-1, 1] -> class logits (B, num_classes); `features` -> (B, 4w)."""
+
+    uses_labels = True
 
     def __init__(
         self, channels: int = 1, image_size: int = 28, num_classes: int = 10, width: int = 32

@@ -73,6 +73,8 @@ class Projection(nn.Module):
 class _Conditional(LatentModel):
     """What the three share: the class count, decode(z, labels) and balanced sampling."""
 
+    uses_labels = True
+
     def __init__(self, channels: int, image_size: int, latent_dim: int, num_classes: int, **extra):
         if not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
@@ -83,11 +85,18 @@ class _Conditional(LatentModel):
         """[z, one-hot y] -> images in [-1, 1]."""
         raise NotImplementedError
 
+    def with_labels(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """[z, one-hot y]: what the generator reads."""
+        return torch.cat([z, one_hot(labels, self.num_classes).to(z)], dim=1)
+
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Codes (B, latent_dim) and labels (B,) -> images of those classes in [-1, 1];
         without labels, the classes cycle 0, 1, ..."""
         labels = cycled(len(z), self.num_classes) if labels is None else labels
-        return self.generate(torch.cat([z, one_hot(labels, self.num_classes).to(z)], dim=1))
+        return self.generate(self.with_labels(z, labels))
+
+    def update_average(self) -> None:
+        """After a generator step: the conditional models keep no weight average (no `ema`)."""
 
     @torch.no_grad()
     def sample(
@@ -105,6 +114,8 @@ class ConditionalVAE(_Conditional):
     """Notebook 01's VAE with the label given to the encoder and the decoder; `forward(x, y)`
     returns (logits, mu, logvar), as the VAE's does."""
 
+    encodes = True  # encode(x, labels)
+
     def __init__(
         self, channels: int = 1, image_size: int = 28, latent_dim: int = 16, num_classes: int = 10
     ):
@@ -117,7 +128,7 @@ class ConditionalVAE(_Conditional):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mu, logvar = self.encoder(label_planes(x, labels, self.num_classes))
         z = vae.reparameterize(mu, logvar)
-        return self.decoder(torch.cat([z, one_hot(labels, self.num_classes).to(z)], 1)), mu, logvar
+        return self.decoder(self.with_labels(z, labels)), mu, logvar
 
     def generate(self, zy: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.decoder(zy) / 2)  # the Bernoulli mean in [-1, 1], as the VAE's
@@ -212,6 +223,8 @@ class ConditionalDiscriminator(nn.Module):
 class ConditionalVAEGAN(_Conditional):
     """The Larsen VAE-GAN with the label in all three networks; trained by Algorithm 1
     (hvg.recipes.vaegan), with the label passed along."""
+
+    encodes = True  # encode(x, labels)
 
     noise_dim = 0
 

@@ -114,7 +114,7 @@ class DCGAN(LatentModel):
         score the generator itself (without `ema`, the model itself)."""
         if self.generator_ema is None:
             return self
-        config = {k: v for k, v in self.config.items() if k != "ema"}
+        config = {k: v for k, v in self.config.items() if k not in ("ema", "name")}
         live = DCGAN(**config)
         state = {k: v for k, v in self.state_dict().items() if not k.startswith("generator_ema.")}
         live.load_state_dict(state)

@@ -32,6 +32,8 @@ def checked(model: LatentModel, noisy: torch.Tensor) -> torch.Tensor:
 class Denoiser(VAEGAN):
     """The VAE-GAN, trained to map corrupted images to clean ones."""
 
+    denoises = True
+
     @torch.no_grad()
     def denoise(self, noisy: torch.Tensor) -> torch.Tensor:
         """Corrupted images -> clean ones in [-1, 1], through the posterior mean (eval() first)."""
@@ -40,6 +42,8 @@ class Denoiser(VAEGAN):
 
 class DenoisingVAE(EncoderDecoder):
     """The VAE-GAN's encoder and decoder without its discriminator."""
+
+    denoises = True
 
     def forward(self, noisy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(output from a posterior sample, mu, logvar): what the training loss needs."""
@@ -52,9 +56,16 @@ class DenoisingVAE(EncoderDecoder):
         return self.reconstruct(checked(self, noisy))
 
 
-class DenoisingAutoencoder(DenoisingVAE):
+class DenoisingAutoencoder(EncoderDecoder):
     """Deterministic: the code is the encoder's first head, decoded as it is."""
 
-    def forward(self, noisy: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    denoises = True
+
+    def forward(self, noisy: torch.Tensor) -> torch.Tensor:
         """The denoised images, with gradients (training)."""
         return self.decoder(self.encode(noisy))
+
+    @torch.no_grad()
+    def denoise(self, noisy: torch.Tensor) -> torch.Tensor:
+        """Corrupted images -> clean ones in [-1, 1], through the code (eval() first)."""
+        return self.reconstruct(checked(self, noisy))

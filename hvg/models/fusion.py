@@ -2,15 +2,16 @@
 
 Three hybrids of the face-generation study this course reproduces, each built from the Larsen
 VAE-GAN's blocks (hvg.models.vaegan) and trained by its recipe, so that only the fusion
-differs:
+differs. The registry (hvg.registry) names each as a setting, not a class of its own:
 
-- early fusion (`EarlyFusion`): the generator's *input* joins the VAE's code z (from the
-  encoder, or the prior) with GAN noise n, G([z, n]); one generator from the first layer on.
-- late fusion (`LateFusion`): z and n each go through a pathway of their own, up to the last
-  upsampling stage; there their feature maps are concatenated and one shared final block
-  draws the image.
-- progressive fusion (`ProgressiveFusion`): the VAE-GAN's networks, with a schedule that
-  moves the objective from a plain VAE's to the VAE-GAN's (hvg.recipes.fusion says when).
+- early fusion (`Fusion(strategy="early")`, "fusion-early"): the generator's *input* joins the
+  VAE's code z (from the encoder, or the prior) with GAN noise n, G([z, n]); one generator from
+  the first layer on.
+- late fusion (`Fusion(strategy="late")`, "fusion-late"): z and n each go through a pathway of
+  their own, up to the last upsampling stage; there their feature maps are concatenated and one
+  shared final block draws the image.
+- progressive fusion ("fusion-progressive"): the VAE-GAN itself, with a recipe that moves the
+  objective from a plain VAE's to the VAE-GAN's (hvg.recipes.fusion says when).
 
 For the first two, `decode(z)` takes the VAE code and the noise side by side, so `latent_dim`
 (what sampling, widgets and metrics draw) is `code_dim + noise_dim`; the encoder gives the
@@ -23,19 +24,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hvg.models.base import LatentModel, check_image_size
-from hvg.models.vaegan import (
-    VAEGAN,
-    Decoder,
-    Discriminator,
-    Encoder,
-    check_width,
-    upconv_block,
-)
+from hvg.models.base import check_image_size
+from hvg.models.vaegan import VAEGAN, Decoder, upconv_block
+
+STRATEGIES = ("early", "late")
 
 
-class _Fusion(VAEGAN):
-    """A VAE-GAN whose generator also takes `noise_dim` dims of GAN noise after the code."""
+class Fusion(VAEGAN):
+    """A VAE-GAN whose generator also takes `noise_dim` dims of GAN noise after the code, joined
+    at the generator's input (`strategy="early"`) or at its last block ("late")."""
 
     def __init__(
         self,
@@ -44,39 +41,32 @@ class _Fusion(VAEGAN):
         code_dim: int = 32,
         noise_dim: int = 16,
         width: int = 16,
+        strategy: str = "early",
     ):
         for name, value in (("code_dim", code_dim), ("noise_dim", noise_dim)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        LatentModel.__init__(self, channels, image_size, code_dim + noise_dim)  # not VAEGAN's
+        if strategy not in STRATEGIES:
+            choices = " or ".join(map(repr, STRATEGIES))
+            raise ValueError(f"strategy must be {choices}, got {strategy!r}")
+        self.noise_dim, self.strategy = noise_dim, strategy  # read by build_decoder, in __init__
+        super().__init__(channels, image_size, code_dim + noise_dim, width)
         self.config = dict(
             channels=channels, image_size=image_size, code_dim=code_dim, noise_dim=noise_dim,
-            width=check_width(width),
+            width=width, strategy=strategy,
         )  # fmt: skip
-        self.noise_dim = noise_dim
-        self.encoder = Encoder(channels, image_size, code_dim, width)
-        self.decoder = self.build_generator(channels, image_size, code_dim, noise_dim, width)
-        self.discriminator = Discriminator(channels, image_size, width)
-        self.decoder_ema = None  # VAEGAN's weight average, which fusion does not offer
 
-    def build_generator(
-        self, channels: int, image_size: int, code_dim: int, noise_dim: int, width: int
-    ) -> nn.Module:
-        raise NotImplementedError
+    def build_decoder(self, channels: int, image_size: int, width: int) -> nn.Module:
+        """One generator on [code, noise] (early), or a pathway each, then a shared block (late)."""
+        if self.strategy == "early":
+            return Decoder(channels, image_size, self.latent_dim, width)
+        code_dim = self.latent_dim - self.noise_dim
+        return TwoPathways(channels, image_size, code_dim, self.noise_dim, width)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Posterior means, with the noise at its mean, 0: a full code for `decode`."""
         mu = self.encoder(x)[0]
         return torch.cat([mu, mu.new_zeros(len(mu), self.noise_dim)], dim=1)
-
-
-class EarlyFusion(_Fusion):
-    """One generator whose input is [VAE code, GAN noise]."""
-
-    def build_generator(
-        self, channels: int, image_size: int, code_dim: int, noise_dim: int, width: int
-    ) -> nn.Module:
-        return Decoder(channels, image_size, code_dim + noise_dim, width)
 
 
 class TwoPathways(nn.Module):
@@ -105,16 +95,3 @@ class TwoPathways(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         code, noise = z[:, : self.code_dim], z[:, self.code_dim :]
         return self.shared(torch.cat([self.vae(code), self.gan(noise)], dim=1))
-
-
-class LateFusion(_Fusion):
-    """A VAE pathway and a GAN pathway, joined by a shared final block."""
-
-    def build_generator(
-        self, channels: int, image_size: int, code_dim: int, noise_dim: int, width: int
-    ) -> nn.Module:
-        return TwoPathways(channels, image_size, code_dim, noise_dim, width)
-
-
-class ProgressiveFusion(VAEGAN):
-    """The Larsen VAE-GAN's networks, under its own name: its recipe schedules the objective."""

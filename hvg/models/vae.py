@@ -56,6 +56,8 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 class VAE(LatentModel):
     """Encoder + reparameterization + decoder; `forward` returns (logits, mu, logvar)."""
 
+    encodes = True
+
     def __init__(
         self, channels: int = 1, image_size: int = 28, latent_dim: int = 16, width: int = 32
     ):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hvg.ema import averaged_copy
+from hvg.ema import averaged_copy, update_average
 from hvg.models.base import LatentModel, check_image_size, optional_sizes
 
 
@@ -119,12 +119,20 @@ class EncoderDecoder(LatentModel):
     """The VAE-GAN's encoder and decoder, and what they do together; the denoising VAE and
     autoencoder (hvg.models.denoiser) are this alone."""
 
+    encodes = True
+
+    noise_dim = 0  # the fusion models (hvg.models.fusion) append GAN noise to the code
+
     def __init__(
         self, channels: int = 1, image_size: int = 28, latent_dim: int = 32, width: int = 16
     ):
         super().__init__(channels, image_size, latent_dim, width=check_width(width))
-        self.encoder = Encoder(channels, image_size, latent_dim, width)
-        self.decoder = Decoder(channels, image_size, latent_dim, width)
+        self.encoder = Encoder(channels, image_size, latent_dim - self.noise_dim, width)
+        self.decoder = self.build_decoder(channels, image_size, width)
+
+    def build_decoder(self, channels: int, image_size: int, width: int) -> nn.Module:
+        """The generator from a full code (`latent_dim` numbers) to an image."""
+        return Decoder(channels, image_size, self.latent_dim, width)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Latent codes -> images in [-1, 1]."""
@@ -151,8 +159,6 @@ class VAEGAN(EncoderDecoder):
     `spectral_norm=True` gives the discriminator spectral normalisation in place of batch norm.
     """
 
-    noise_dim = 0  # the fusion models (hvg.models.fusion) append GAN noise to the code
-
     def __init__(
         self,
         channels: int = 1,
@@ -170,3 +176,8 @@ class VAEGAN(EncoderDecoder):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Latent codes -> images in [-1, 1], by the decoder (or, with `ema`, its average)."""
         return (self.decoder_ema or self.decoder)(z)
+
+    def update_average(self) -> None:
+        """After a decoder step: move `decoder_ema` toward the decoder (with `ema`)."""
+        if self.decoder_ema is not None:
+            update_average(self.decoder_ema, self.decoder, self.config["ema"])

@@ -1,10 +1,12 @@
-"""What every recipe returns, and how recipes declare their options.
+"""What every recipe returns, the one shape of a training step, and how recipes declare options.
 
 A `Recipe` bundles what training needs besides data: the model, its optimizers (by name) and
-one step function that takes a batch, updates the model and returns its losses as floats.
-Each recipe's keyword arguments are the fields of its options dataclass (`VAEOptions`,
-`VAEGANOptions`...), whose defaults are the recipe's; a field made with `option(...)` is also
-a flag of `python -m hvg train`, with its help (hvg.cli reads them from the registry).
+one step function, `step(batch) -> losses`, that takes a batch, updates the model and returns
+its losses as floats. A batch is the images alone, or (images, labels) for a model that
+`uses_labels` (hvg.models.base): `unpack` reads either. Each recipe's keyword arguments are
+the fields of its options dataclass (`VAEOptions`, `VAEGANOptions`...), whose defaults are
+the recipe's; a field made with `option(...)` is also a flag of `python -m hvg train`, with
+its help (hvg.cli reads them from the registry).
 """
 
 from __future__ import annotations
@@ -17,21 +19,25 @@ from typing import Any
 import torch
 from torch import nn
 
-StepFn = Callable[[torch.Tensor], dict[str, float]]
-LabelledStepFn = Callable[[torch.Tensor, torch.Tensor], dict[str, float]]
+Batch = torch.Tensor | tuple[torch.Tensor, torch.Tensor]  # images, or (images, labels)
+StepFn = Callable[[Batch], dict[str, float]]
 
 
 @dataclass
 class Recipe:
-    """What training needs besides data: the model, its optimizers (by name), one step.
-
-    `labels=True` says the step takes (images, labels) rather than images alone.
-    """
+    """What training needs besides data: the model, its optimizers (by name), one step."""
 
     model: nn.Module
     optimizers: dict[str, torch.optim.Optimizer]
-    step: StepFn | LabelledStepFn
-    labels: bool = False
+    step: StepFn
+
+
+def unpack(batch: Batch, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(images, labels) of a batch on `device`; labels are None in a batch of images alone."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device), None
+    images, labels = batch
+    return images.to(device), labels.to(device)
 
 
 def option(
@@ -42,6 +48,21 @@ def option(
     return dataclasses.field(
         default=default, metadata={"help": help, "flag": flag, "choices": choices}
     )
+
+
+def flag_of(spec: dataclasses.Field) -> str:
+    """The CLI flag of a recipe option: the one it names, else --NAME."""
+    return spec.metadata.get("flag") or "--" + spec.name.replace("_", "-")
+
+
+def preset(options: type, name: str) -> dict[str, Any]:
+    """The named settings `name` of an options dataclass (its `PRESETS`: the paper's, the
+    shipped model's...), as recipe options, or a ValueError naming the presets it has."""
+    presets: dict[str, dict[str, Any]] = getattr(options, "PRESETS", {})
+    if name not in presets:
+        have = ", ".join(presets) or "none"
+        raise ValueError(f"{options.__name__} has no preset {name!r}: its presets are {have}")
+    return dict(presets[name])
 
 
 def steps_taken(optimizer: torch.optim.Optimizer) -> int:

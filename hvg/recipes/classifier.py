@@ -15,10 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hvg import distributed
 from hvg.models.base import device_of
 from hvg.models.classifier import Classifier
-from hvg.recipes.base import LabelledStepFn, Recipe, option, steps_taken
+from hvg.recipes.base import Batch, Recipe, StepFn, option, steps_taken, unpack
 
 
 def random_shift(x: torch.Tensor, pixels: int) -> torch.Tensor:
@@ -38,16 +37,16 @@ def classifier_step(
     optimizer: torch.optim.Optimizer,
     shift: int = 2,
     halve_every: int = 750,
-) -> LabelledStepFn:
+) -> StepFn:
     """One gradient step on the cross-entropy of a batch of (shifted) images and their labels,
     at the initial learning rate halved once per `halve_every` steps taken."""
     initial = [group["lr"] for group in optimizer.param_groups]
 
-    def step(x: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+    def step(batch: Batch) -> dict[str, float]:
         model.train()
         for group, lr in zip(optimizer.param_groups, initial, strict=True):
             group["lr"] = lr * 0.5 ** (steps_taken(optimizer) // halve_every)
-        x, labels = x.to(device_of(model)), labels.to(device_of(model))
+        x, labels = unpack(batch, device_of(model))
         logits = model(random_shift(x, shift) if shift else x)
         loss = F.cross_entropy(logits, labels)
         optimizer.zero_grad(set_to_none=True)
@@ -70,9 +69,8 @@ class ClassifierOptions:
 
 def classifier_recipe(model: Classifier, **options: float) -> Recipe:
     """Adam on cross-entropy, the learning rate halved every `halve_every` steps
-    (`ClassifierOptions`); the step takes (images, labels)."""
+    (`ClassifierOptions`)."""
     settings = ClassifierOptions(**options)  # type: ignore[arg-type]
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
-    net = distributed.parallel(model)
-    step = classifier_step(net, optimizer, settings.shift, settings.halve_every)
-    return Recipe(model, {"adam": optimizer}, step, labels=True)
+    step = classifier_step(model, optimizer, settings.shift, settings.halve_every)
+    return Recipe(model, {"adam": optimizer}, step)

@@ -1,4 +1,8 @@
-"""DCGAN's recipe: alternate discriminator and generator steps, Adam with beta1 = 0.5."""
+"""DCGAN's recipe: alternate discriminator and generator steps, Adam with beta1 = 0.5.
+
+The conditional GAN (hvg.models.conditional) trains with the same step: its batches carry
+labels, D judges (image, label) pairs and G draws the batch's classes.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from hvg.distributed import no_sync, parallel
 from hvg.losses import discriminator_loss, generator_loss, minimax_generator_loss
 from hvg.models.base import device_of
+from hvg.models.conditional import ConditionalGAN
 from hvg.models.dcgan import DCGAN
-from hvg.recipes.base import Recipe, StepFn, option
+from hvg.recipes.base import Batch, Recipe, StepFn, option, unpack
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ class DCGANOptions:
 
 
 def dcgan_step(
-    model: DCGAN,
+    model: DCGAN | ConditionalGAN,
     d_optimizer: torch.optim.Optimizer,
     g_optimizer: torch.optim.Optimizer,
     minimax: bool = False,
@@ -41,31 +45,28 @@ def dcgan_step(
 
     The generator minimises -log D(G(z)) (non-saturating); `minimax=True` makes it minimise
     log(1 - D(G(z))) instead, the original game, whose gradient vanishes while D wins: the step
-    reports the generator's gradient norm (`g_grad`) to show it.
+    reports the generator's gradient norm (`g_grad`) to show it. With labels in the batch (the
+    conditional GAN), G draws the batch's classes, so fakes come in the data's proportions, and
+    D judges each image with its label.
 
-    Under torchrun both networks run as `parallel` wraps them. D runs forward twice (real,
-    then detached fakes) before its one backward, and DistributedDataParallel takes that as
-    it is: each parameter's gradient hook fires once per backward, with both passes' sum, so
-    the synchronised gradient is the mean of every process's own (checked bit for bit with 2
-    processes). One batch of real and fake images concatenated would change what batch norm
-    normalises with, and single-process results with it. D's third pass, for G's loss, runs
-    under `no_sync`: the gradients it leaves on D are thrown away at the next D step, so
-    averaging them would be wasted work.
+    D runs forward twice, on real images and on detached fakes, rather than once on both
+    concatenated: one batch of both would change what batch norm normalises with.
     """
-    g, d = parallel(model.generator), parallel(model.discriminator)
 
-    def step(x: torch.Tensor) -> dict[str, float]:
+    def step(batch: Batch) -> dict[str, float]:
         model.train()
-        x = x.to(device_of(model))
-        fake = g(torch.randn(len(x), model.latent_dim, device=x.device))
-        real_logits, fake_logits = d(x), d(fake.detach())
+        x, labels = unpack(batch, device_of(model))
+        y = () if labels is None else (labels,)
+        z = torch.randn(len(x), model.latent_dim, device=x.device)
+        fake = model.generator(z if labels is None else model.with_labels(z, labels))
+        d = model.discriminator
+        real_logits, fake_logits = d(x, *y), d(fake.detach(), *y)
         loss_d = discriminator_loss(real_logits, fake_logits)
         d_optimizer.zero_grad(set_to_none=True)
         loss_d.backward()
         d_optimizer.step()
         g_loss = minimax_generator_loss if minimax else generator_loss
-        with no_sync(d):
-            loss_g = g_loss(d(fake))
+        loss_g = g_loss(d(fake, *y))
         g_optimizer.zero_grad(set_to_none=True)
         loss_g.backward()
         g_grad = gradient_norm(model.generator)
@@ -105,7 +106,7 @@ def gan_optimizers(
     return d_opt, g_opt
 
 
-def dcgan_recipe(model: DCGAN, **options: object) -> Recipe:
+def dcgan_recipe(model: DCGAN | ConditionalGAN, **options: object) -> Recipe:
     """Adam with beta1 = 0.5 for both networks, as in the DCGAN paper (`DCGANOptions`)."""
     settings = DCGANOptions(**options)  # type: ignore[arg-type]
     d_opt, g_opt = gan_optimizers(model, settings.lr, settings.d_lr_scale)

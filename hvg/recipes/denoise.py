@@ -21,12 +21,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hvg.distributed import parallel
 from hvg.losses import kl_normal
 from hvg.models.base import device_of
 from hvg.models.denoiser import Denoiser, DenoisingAutoencoder, DenoisingVAE
 from hvg.noise import training_noise
-from hvg.recipes.base import Recipe, StepFn, option
+from hvg.recipes.base import Batch, Recipe, StepFn, option, unpack
 from hvg.recipes.vaegan import vaegan_recipe
 
 Losses = Callable[[nn.Module, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
@@ -47,12 +46,11 @@ def bernoulli_nll_images(output: torch.Tensor, target: torch.Tensor) -> torch.Te
 
 def _step(model: nn.Module, optimizer: torch.optim.Optimizer, losses_of: Losses) -> StepFn:
     """One Adam step on `losses_of(noisy, clean)["loss"]`, noise drawn for this batch."""
-    net = parallel(model)
 
-    def step(x: torch.Tensor) -> dict[str, float]:
+    def step(batch: Batch) -> dict[str, float]:
         model.train()
-        clean = x.to(device_of(model))
-        losses = losses_of(net, training_noise(clean), clean)
+        clean, _ = unpack(batch, device_of(model))
+        losses = losses_of(model, training_noise(clean), clean)
         optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         optimizer.step()

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 
 from hvg.models.base import device_of
-from hvg.models.fusion import ProgressiveFusion
-from hvg.recipes.base import Recipe, StepFn, option, steps_taken
+from hvg.models.vaegan import VAEGAN
+from hvg.recipes.base import Batch, Recipe, StepFn, option, steps_taken, unpack
 from hvg.recipes.vaegan import (
     Grads,
     Terms,
@@ -47,6 +48,11 @@ def linear_ramp(start: int, ramp: int) -> Schedule:
 class ProgressiveOptions(VAEGANOptions):
     """The VAE-GAN's options, and when its objective takes over from the plain VAE's."""
 
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        "paper": {},  # the VAE-GAN's paper defaults, with this recipe's default hand-over
+        "shipped": {**VAEGANOptions.PRESETS["shipped"], "start": 500, "ramp": 2_000},
+    }  # the shipped model: the VAE-GAN's shipped options, the hand-over of schedule_for(5_000)
+
     start: int = option(
         1_000, "steps of plain VAE before the VAE-GAN's objective starts to count",
         flag="--fusion-start",
@@ -58,7 +64,7 @@ class ProgressiveOptions(VAEGANOptions):
 
 
 def handover(
-    model: ProgressiveFusion,
+    model: VAEGAN,
     losses: dict[str, torch.Tensor],
     terms: Terms,
     share: float,
@@ -78,7 +84,7 @@ def handover(
 
 
 def progressive_step(
-    model: ProgressiveFusion,
+    model: VAEGAN,
     optimizers: dict[str, torch.optim.Optimizer],
     options: VAEGANOptions,
     schedule: Schedule,
@@ -86,10 +92,11 @@ def progressive_step(
     """Algorithm 1 once `schedule` says the hand-over is done; until then, `handover`'s blend.
     The share is read from the encoder's optimizer state, which checkpoints keep."""
 
-    def step(x: torch.Tensor) -> dict[str, float]:
+    def step(batch: Batch) -> dict[str, float]:
         model.train()
         share = schedule(steps_taken(optimizers["encoder"]))
-        losses = vaegan_losses(model, x.to(device_of(model)), options)
+        x, _ = unpack(batch, device_of(model))
+        losses = vaegan_losses(model, x, options)
         terms = gradient_terms(model, losses, options)
         if share < 1:
             grads = handover(model, losses, terms, share, options)
@@ -101,7 +108,7 @@ def progressive_step(
     return step
 
 
-def progressive_recipe(model: ProgressiveFusion, **options: object) -> Recipe:
+def progressive_recipe(model: VAEGAN, **options: object) -> Recipe:
     """The VAE-GAN recipe with a plain VAE's objective handing over to it (see the module);
     `options` are `ProgressiveOptions` fields."""
     settings = ProgressiveOptions(**options)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""The VAE's recipe: Adam on the negative ELBO."""
+"""The VAE's recipe, Adam on the negative ELBO; the conditional VAE's too, labels and all."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import torch
 
-from hvg.distributed import parallel
 from hvg.losses import LIKELIHOODS, vae_loss
 from hvg.models.base import device_of
+from hvg.models.conditional import ConditionalVAE
 from hvg.models.vae import VAE
-from hvg.recipes.base import Recipe, StepFn, option
+from hvg.recipes.base import Batch, Recipe, StepFn, option, unpack
 
 
 @dataclass(frozen=True)
@@ -26,14 +26,18 @@ class VAEOptions:
 
 
 def vae_step(
-    model: VAE, optimizer: torch.optim.Optimizer, beta: float = 1.0, likelihood: str = "bernoulli"
+    model: VAE | ConditionalVAE,
+    optimizer: torch.optim.Optimizer,
+    beta: float = 1.0,
+    likelihood: str = "bernoulli",
 ) -> StepFn:
-    """One gradient step on the negative ELBO of a batch."""
+    """One gradient step on the negative ELBO of a batch (each image with its label, for the
+    conditional VAE)."""
 
-    def step(x: torch.Tensor) -> dict[str, float]:
+    def step(batch: Batch) -> dict[str, float]:
         model.train()
-        x = x.to(device_of(model))
-        logits, mu, logvar = model(x)
+        x, labels = unpack(batch, device_of(model))
+        logits, mu, logvar = model(x) if labels is None else model(x, labels)
         losses = vae_loss(logits, x, mu, logvar, beta, likelihood)
         optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
@@ -43,10 +47,9 @@ def vae_step(
     return step
 
 
-def vae_recipe(model: VAE, **options: float) -> Recipe:
-    """Adam on the negative ELBO (`VAEOptions`); the step runs the model as `parallel` wraps
-    it (torchrun)."""
+def vae_recipe(model: VAE | ConditionalVAE, **options: float) -> Recipe:
+    """Adam on the negative ELBO (`VAEOptions`)."""
     settings = VAEOptions(**options)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
-    step = vae_step(parallel(model), optimizer, settings.beta, settings.likelihood)
+    step = vae_step(model, optimizer, settings.beta, settings.likelihood)
     return Recipe(model, {"adam": optimizer}, step)

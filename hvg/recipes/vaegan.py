@@ -23,13 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from hvg import distributed
-from hvg.ema import update_average
 from hvg.losses import (
     discriminator_loss,
     gaussian_nll,
@@ -39,7 +39,7 @@ from hvg.losses import (
 from hvg.models.base import device_of
 from hvg.models.vae import reparameterize
 from hvg.models.vaegan import VAEGAN
-from hvg.recipes.base import Recipe, StepFn, check_choices, option
+from hvg.recipes.base import Batch, Recipe, StepFn, check_choices, option, unpack
 
 OPTIMIZERS = {
     "rmsprop": lambda params, lr: torch.optim.RMSprop(params, lr=lr),
@@ -82,6 +82,18 @@ class VAEGANOptions:
       perceptual losses normalise features before comparing them (Zhang et al. 2018, LPIPS).
       False (the paper) compares the raw features.
     """
+
+    # Named settings (hvg.recipes.base.preset): the paper's defaults; the shipped VAE-GAN's,
+    # which the fusion models share (bench/README.md says why each: a non-saturating decoder
+    # loss, gamma 1e-3, beta 10, equilibrium gating); the shipped conditional VAE-GAN's
+    # (beta 1); the shipped denoisers' (a feature or a pixel reconstruction loss).
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        "paper": {},
+        "shipped": {"generator": "non-saturating", "gamma": 1e-3, "beta": 10.0, "margin": 0.35},
+        "conditional": {"generator": "non-saturating", "gamma": 1e-3, "beta": 1.0, "margin": 0.35},
+        "denoiser": {"generator": "non-saturating"},
+        "denoiser-pixel": {"generator": "non-saturating", "recon": "pixel"},
+    }
 
     lr: float = option(3e-4, "learning rate")
     recon: str = option(
@@ -175,19 +187,12 @@ Grads = dict[str, list[torch.Tensor]]  # a network's name -> the gradient of eac
 
 
 def gradients(loss: torch.Tensor, *networks: nn.Module) -> list[list[torch.Tensor]]:
-    """d loss / d parameters, one list per network, keeping the graph for the next call; under
-    torchrun, averaged over the processes.
+    """d loss / d parameters, one list per network, keeping the graph for the next call.
 
-    The other recipes let DistributedDataParallel average gradients (hvg.distributed.parallel):
-    its hooks fire during one backward pass per forward. Algorithm 1 takes several gradients
-    from one forward pass, each to its own network, with torch.autograd.grad, which DDP's hooks
-    never see; so this step averages them itself (hvg.distributed.average_). Both paths are
-    checked with two processes in tests/test_distributed.py.
-    """
+    Under torchrun, `fit` averages the gradients over the processes as each optimizer steps
+    (hvg.distributed.synchronised), whether backward or torch.autograd.grad made them."""
     groups = [list(net.parameters()) for net in networks]
-    flat = distributed.average_(
-        list(torch.autograd.grad(loss, [p for g in groups for p in g], retain_graph=True))
-    )
+    flat = torch.autograd.grad(loss, [p for g in groups for p in g], retain_graph=True)
     out, start = [], 0
     for group in groups:
         out.append(list(flat[start : start + len(group)]))
@@ -238,12 +243,12 @@ def _gate(losses: dict[str, torch.Tensor], options: VAEGANOptions) -> tuple[bool
     """(update decoder, update discriminator) under equilibrium gating; both if it is off."""
     if options.margin is None:
         return True, True
-    real = F.binary_cross_entropy_with_logits(
-        losses["real_logits"], torch.ones_like(losses["real_logits"])
-    ).item()
-    fake = F.binary_cross_entropy_with_logits(
-        losses["fake_logits"], torch.zeros_like(losses["fake_logits"])
-    ).item()
+    real, fake = losses["real_logits"], losses["fake_logits"]
+    verdicts = {  # D's loss on real images and on fakes, over every process's batch alike
+        "real": F.binary_cross_entropy_with_logits(real, torch.ones_like(real)).item(),
+        "fake": F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)).item(),
+    }
+    real, fake = distributed.average(verdicts).values()
     low, high = options.equilibrium - options.margin, options.equilibrium + options.margin
     update_dis = not (real < low or fake < low)
     update_dec = not (real > high or fake > high)
@@ -267,8 +272,7 @@ def update(
     optimizers["encoder"].step()
     if update_dec:
         optimizers["decoder"].step()
-        if getattr(model, "decoder_ema", None) is not None:  # VAEGAN's `ema` (hvg.ema)
-            update_average(model.decoder_ema, model.decoder, model.config["ema"])
+        model.update_average()
     if update_dis:
         optimizers["discriminator"].step()
     report = {
@@ -292,15 +296,14 @@ def vaegan_step(
 ) -> StepFn:
     """Algorithm 1: every network's gradient from the same forward pass, then three updates.
 
-    With `inputs`, the encoder sees `inputs(x)` (a denoiser, hvg.recipes.denoise); with
-    `labels`, every network sees them too (the conditional VAE-GAN).
+    With `inputs`, the encoder sees `inputs(x)` (a denoiser, hvg.recipes.denoise); with labels
+    in the batch (the conditional VAE-GAN), every network sees them too.
     """
 
-    def step(x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, float]:
+    def step(batch: Batch) -> dict[str, float]:
         model.train()
-        device = device_of(model)
-        labels = None if labels is None else labels.to(device)
-        losses = vaegan_losses(model, x.to(device), options, inputs, labels)
+        x, labels = unpack(batch, device_of(model))
+        losses = vaegan_losses(model, x, options, inputs, labels)
         grads = algorithm_1(gradient_terms(model, losses, options), options)
         return update(model, optimizers, grads, losses, options)
 
@@ -321,8 +324,8 @@ def vaegan_optimizers(
 
 def vaegan_recipe(model: VAEGAN, inputs: Inputs | None = None, **options: object) -> Recipe:
     """RMSProp with learning rate 3e-4 for each network, as in the paper; `options` are
-    `VAEGANOptions` fields. It also trains early and late fusion (hvg.models.fusion) and,
-    with `inputs`, the denoiser (hvg.recipes.denoise)."""
+    `VAEGANOptions` fields. It also trains early and late fusion (hvg.models.fusion), the
+    conditional VAE-GAN and, with `inputs`, the denoiser (hvg.recipes.denoise)."""
     settings = VAEGANOptions(**options)  # type: ignore[arg-type]
     optimizers = vaegan_optimizers(model, settings)
     return Recipe(model, optimizers, vaegan_step(model, optimizers, settings, inputs))
