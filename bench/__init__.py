@@ -9,5 +9,5 @@ scoring it, merging runs from separate processes and the spread over seeds.
 
 This package is not part of the installed `hvg` distribution (pyproject.toml packages `hvg*`
 only): it lives in the repository beside `hvg`, and the tests import it from the root. The
-notebooks read its reports with `hvg.reports.bench_report`.
+notebooks read its reports with `hvg.course.reports.bench_report`.
 """

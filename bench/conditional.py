@@ -31,10 +31,10 @@ from pathlib import Path
 
 import torch
 
+from hvg.course.reports import conditional_table
 from hvg.data import load_dataset
 from hvg.metrics.conditional import code_information, conditional_scores, style_kept
 from hvg.metrics.domain import load_domain
-from hvg.reports import conditional_table
 from hvg.run import train_model
 from hvg.train import TrainConfig
 
@@ -54,9 +54,12 @@ def measure(row: str, steps: int, batch_size: int, runs: Path) -> dict:
     """Train (or reuse) a variant and measure it."""
     name, options, sub = VARIANTS[row]
     config = TrainConfig(
-        steps=steps, batch_size=batch_size, options=options,
-        checkpoint=runs / sub / f"{name}-mnist.safetensors", progress=False,
-    )  # fmt: skip
+        steps=steps,
+        batch_size=batch_size,
+        options=options,
+        checkpoint=runs / sub / f"{name}-mnist.safetensors",
+        progress=False,
+    )
     model, history = train_model(name, config)
     extractor = load_domain("mnist")
     images, labels = load_dataset("mnist", "test").tensors
@@ -65,11 +68,17 @@ def measure(row: str, steps: int, batch_size: int, runs: Path) -> dict:
     style = style_kept(model, extractor, images[:2000], labels[:2000]) if encodes else None
     nats = code_information(model, images[:2000], labels[:2000]) if encodes else None
     return {
-        "model": row, "name": name, "steps": steps, "batch_size": batch_size,
-        "options": options, "train_seconds": history[-1]["seconds"],
-        "parameters": sum(p.numel() for p in model.parameters()), **scores, "style": style,
+        "model": row,
+        "name": name,
+        "steps": steps,
+        "batch_size": batch_size,
+        "options": options,
+        "train_seconds": history[-1]["seconds"],
+        "parameters": sum(p.numel() for p in model.parameters()),
+        **scores,
+        "style": style,
         "code_nats": nats,
-    }  # fmt: skip
+    }
 
 
 def main() -> None:

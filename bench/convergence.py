@@ -88,9 +88,12 @@ def main() -> None:
     args.add_argument("--summary", type=Path, help="only print the table of this JSON file")
     args.add_argument("--target", type=float, default=16.0, help="FID the table times (16)")
     args.add_argument(
-        "--inception-last", type=int, metavar="N", help="also the Inception FID and KID (x 1000) "
-        "of each run's last weights, N samples against N test images"
-    )  # fmt: skip
+        "--inception-last",
+        type=int,
+        metavar="N",
+        help="also the Inception FID and KID (x 1000) "
+        "of each run's last weights, N samples against N test images",
+    )
     opts = args.parse_args()
     if opts.summary:
         print(summary(json.loads(opts.summary.read_text()), opts.target))

@@ -38,8 +38,13 @@ REFERENCE = "train"
 WHAT = (
     "DCGAN options over seeds: samples of each, scored against training digits at random (seed 0)"
 )
-COLUMNS = [("fid", "{:.2f}", 1), ("precision", "{:.3f}", 1), ("recall", "{:.3f}", 1),
-           ("fid_inception", "{:.1f}", 1), ("kid_inception", "{:.1f}", 1000)]  # fmt: skip
+COLUMNS = [
+    ("fid", "{:.2f}", 1),
+    ("precision", "{:.3f}", 1),
+    ("recall", "{:.3f}", 1),
+    ("fid_inception", "{:.1f}", 1),
+    ("kid_inception", "{:.1f}", 1000),
+]
 
 
 def measure(sizes: dict, options: dict, steps: int, n: int, inception_n: int, seed: int) -> dict:

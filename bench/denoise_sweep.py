@@ -23,11 +23,11 @@ import time
 import matplotlib
 import torch
 
+from hvg.course.plots import plot_denoise_sweep
+from hvg.course.pretrained import load_pretrained
 from hvg.denoising import splits, sweep, sweep_table
 from hvg.metrics import sharpness
 from hvg.noise import KINDS, LEVELS
-from hvg.plots import plot_denoise_sweep
-from hvg.pretrained import load_pretrained
 
 DENOISERS = {
     "VAE-GAN": "denoiser",

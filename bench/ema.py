@@ -41,10 +41,14 @@ def main() -> None:
     for path in sorted(opts.folder.glob("step-*.safetensors")):
         model = load_model(path).eval()
         entry = load_history(path)[-1]
-        points.append({
-            "step": int(entry["step"]), "seconds": entry["seconds"],
-            "average": scores(model, opts.n), "live": scores(model.live(), opts.n),
-        })  # fmt: skip
+        points.append(
+            {
+                "step": int(entry["step"]),
+                "seconds": entry["seconds"],
+                "average": scores(model, opts.n),
+                "live": scores(model.live(), opts.n),
+            }
+        )
         p = points[-1]
         print(
             f"step {p['step']:>6}: FID average {p['average']['fid']:.2f}, "
@@ -53,10 +57,13 @@ def main() -> None:
         )
     if opts.out:
         report = {
-            "what": __doc__.splitlines()[0], "n": opts.n, "ema": model.config.get("ema"),
+            "what": __doc__.splitlines()[0],
+            "n": opts.n,
+            "ema": model.config.get("ema"),
             "command": f"python bench/ema.py {opts.folder} --out {opts.out}",
-            "machine": f"{platform.machine()}, torch {torch.__version__}", "points": points,
-        }  # fmt: skip
+            "machine": f"{platform.machine()}, torch {torch.__version__}",
+            "points": points,
+        }
         opts.out.write_text(json.dumps(report, indent=1) + "\n")
 
 

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import torch
 
+from hvg.course.pretrained import load_pretrained
 from hvg.data import VALIDATION_START
 from hvg.metrics import evaluate
-from hvg.pretrained import load_pretrained
 from hvg.priors import ExPostPrior, GaussianMixture, training_codes
 
 SCORES = ("fid", "kid", "precision", "recall", "f1")
@@ -52,11 +52,17 @@ def study(name: str, ks: list[int], seeds: list[int], n: int) -> list[dict]:
             tick = time.perf_counter()
             mixture = GaussianMixture.fit(codes, k, seed)
             fitted = time.perf_counter() - tick
-            rows.append({
-                "model": name, "prior": f"GMM K={k}", "k": k, "seed": seed,
-                "validation_loglik": mixture.log_prob(held_out).mean().item(),
-                "fit_seconds": fitted, **scored(ExPostPrior(model, mixture), n, seed),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "model": name,
+                    "prior": f"GMM K={k}",
+                    "k": k,
+                    "seed": seed,
+                    "validation_loglik": mixture.log_prob(held_out).mean().item(),
+                    "fit_seconds": fitted,
+                    **scored(ExPostPrior(model, mixture), n, seed),
+                }
+            )
             print(name, rows[-1], flush=True)
     return rows
 
@@ -123,11 +129,14 @@ def main() -> None:
     print(table(entries))
     if opts.out:
         report = {
-            "what": __doc__.splitlines()[0], "command": command, "n": opts.n,
+            "what": __doc__.splitlines()[0],
+            "command": command,
+            "n": opts.n,
             "seeds": opts.seeds,
             "machine": f"{platform.machine()}, torch {torch.__version__}",
-            "rows": rows, "summary": entries,
-        }  # fmt: skip
+            "rows": rows,
+            "summary": entries,
+        }
         with open(opts.out, "w") as f:
             json.dump(report, f, indent=1)
             f.write("\n")

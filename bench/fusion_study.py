@@ -32,8 +32,8 @@ from pathlib import Path
 
 import torch
 
+from hvg.course.pretrained import HYBRID
 from hvg.metrics import evaluate
-from hvg.pretrained import HYBRID
 from hvg.recipes.fusion import schedule_for
 from hvg.run import train_model
 from hvg.train import TrainConfig
@@ -56,9 +56,13 @@ def options(name: str, steps: int) -> dict:
 def run(name: str, seed: int, opts: argparse.Namespace) -> dict:
     """Train one model from one seed and score its samples."""
     config = TrainConfig(
-        dataset=opts.dataset, steps=opts.steps, seed=seed, batch_size=opts.batch_size,
-        options=options(name, opts.steps), progress=False,
-    )  # fmt: skip
+        dataset=opts.dataset,
+        steps=opts.steps,
+        seed=seed,
+        batch_size=opts.batch_size,
+        options=options(name, opts.steps),
+        progress=False,
+    )
     model, history = train_model(name, config)
     scores = evaluate(model, opts.dataset, n=opts.n, features=opts.features, progress=False)
     return {

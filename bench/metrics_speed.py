@@ -19,9 +19,9 @@ from collections.abc import Callable
 
 import torch
 
+from hvg.course.pretrained import load_pretrained
 from hvg.metrics import Inception, evaluate, fid, load_domain, precision_recall, real_images
 from hvg.metrics.extractor import embed
-from hvg.pretrained import load_pretrained
 
 
 def seconds(run: Callable[[], object], repeats: int) -> float:

@@ -25,8 +25,8 @@ import torch
 
 from hvg.checkpoints import load_history, pretrained_path, read_metadata
 from hvg.cli import parser
+from hvg.course.pretrained import load_pretrained
 from hvg.metrics import evaluate
-from hvg.pretrained import load_pretrained
 from hvg.priors import expost_prior
 
 GENERATIVE = ["vae", "dcgan", "vaegan", "fusion-early", "fusion-late", "fusion-progressive"]
@@ -115,8 +115,10 @@ def main() -> None:
     )
     opts = args.parse_args()
     command = f"python bench/results.py --n {opts.n} --inception-n {opts.inception_n}"
-    rows = [{**score(name, prior, opts.n, opts.inception_n), "scored_by": command}
-            for name, prior in wanted(opts.models, opts.priors)]  # fmt: skip
+    rows = [
+        {**score(name, prior, opts.n, opts.inception_n), "scored_by": command}
+        for name, prior in wanted(opts.models, opts.priors)
+    ]
     if opts.update and opts.out and opts.out.exists():
         kept = json.loads(opts.out.read_text())["rows"]
         fresh = {slot(r): r for r in rows}

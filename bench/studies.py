@@ -52,10 +52,12 @@ def seed_spread(runs: list[dict]) -> dict[str, dict[str, dict[str, float]]]:
         rows = [r for r in runs if r["key"] == key]
         scores = [k for k, v in rows[0].items() if isinstance(v, float)]
         out[key] = {
-            k: {"mean": statistics.mean(r[k] for r in rows),
-                "std": statistics.pstdev(r[k] for r in rows)}
+            k: {
+                "mean": statistics.mean(r[k] for r in rows),
+                "std": statistics.pstdev(r[k] for r in rows),
+            }
             for k in scores
-        }  # fmt: skip
+        }
     return out
 
 
@@ -63,11 +65,14 @@ def options_table(report: dict, columns: list[tuple[str, str, float]]) -> str:
     """An options study's mean ± standard deviation over seeds, one row per option: `columns`
     holds (score, format, scale) for each score shown, the clock comes last."""
     headers = {
-        "fid": "FID (domain)", "precision": "precision", "recall": "recall",
+        "fid": "FID (domain)",
+        "precision": "precision",
+        "recall": "recall",
         "fid_inception": f"FID (Inception, {report['settings']['inception_n']:,})",
-        "kid_inception": "KID x 1000 (Inception)", "recon_mse": "recon MSE",
+        "kid_inception": "KID x 1000 (Inception)",
+        "recon_mse": "recon MSE",
         "recon_sharpness": "recon sharpness",
-    }  # fmt: skip
+    }
     scored = next(iter(report["summary"].values()), {})
     columns = [c for c in columns if c[0] in scored]  # without Inception scores (--inception-n 0)
     names = ["options", "parameters", *(headers[k] for k, _, _ in columns), "training (min)"]
@@ -79,8 +84,11 @@ def options_table(report: dict, columns: list[tuple[str, str, float]]) -> str:
             for k, fmt, scale in columns
         ]
         minutes = scores["seconds"]["mean"] / 60
-        lines.append(f"| {run['label']} | {run['parameters']:,} | " + " | ".join(cells)
-                     + f" | {minutes:.1f} |")  # fmt: skip
+        lines.append(
+            f"| {run['label']} | {run['parameters']:,} | "
+            + " | ".join(cells)
+            + f" | {minutes:.1f} |"
+        )
     return "\n".join(lines)
 
 
@@ -109,17 +117,26 @@ def sample_scores(model: torch.nn.Module, n: int, inception_n: int, split: str) 
     scores = {k: domain[k] for k in ("fid", "precision", "recall")}
     if inception_n:
         inception = evaluate(
-            model, n=inception_n, split=split, features="inception", with_kid=True,
+            model,
+            n=inception_n,
+            split=split,
+            features="inception",
+            with_kid=True,
             progress=False,
-        )  # fmt: skip
+        )
         scores |= {"fid_inception": inception["fid"], "kid_inception": inception["kid"]}
     return scores
 
 
 def options_study(
-    doc: str, what: str, runs: dict[str, tuple[str, dict, dict]], measure: Callable[..., dict],
-    table: Callable[[dict], str], steps: tuple[int, str], default_runs: list[str],
-) -> None:  # fmt: skip
+    doc: str,
+    what: str,
+    runs: dict[str, tuple[str, dict, dict]],
+    measure: Callable[..., dict],
+    table: Callable[[dict], str],
+    steps: tuple[int, str],
+    default_runs: list[str],
+) -> None:
     """The command line of a bench/*_options.py study: train and score each option (`runs`:
     key -> label, model sizes, recipe options) from each seed with `measure`, write the report
     (`what` it holds) after every run, and print its `table`."""
@@ -132,8 +149,12 @@ def options_study(
     args.add_argument("--out", type=Path, help="write the results here (after every run)")
     args.add_argument("--append", action="store_true", help="add to the runs in --out")
     opts = args.parse_args()
-    settings = {"steps": opts.steps, "n": opts.n, "inception_n": opts.inception_n,
-                "reference": "train"}  # fmt: skip
+    settings = {
+        "steps": opts.steps,
+        "n": opts.n,
+        "inception_n": opts.inception_n,
+        "reference": "train",
+    }
     command = " ".join([f"python bench/{Path(sys.argv[0]).stem}.py", *sys.argv[1:]])
     if opts.append and (not opts.out or earlier_report(opts.out, settings) is None):
         args.error("--append needs an --out measured with the same --steps, --n, --inception-n")
@@ -142,8 +163,16 @@ def options_study(
         label, sizes, options = runs[key]
         for seed in opts.seeds:
             scores = measure(sizes, options, opts.steps, opts.n, opts.inception_n, seed)
-            mine.append({"key": key, "label": label, "sizes": sizes, "options": options,
-                         "seed": seed, **scores})  # fmt: skip
+            mine.append(
+                {
+                    "key": key,
+                    "label": label,
+                    "sizes": sizes,
+                    "options": options,
+                    "seed": seed,
+                    **scores,
+                }
+            )
             print(json.dumps(mine[-1]), flush=True)
             if opts.out:
                 report = write_options_report(opts.out, settings, mine, command, opts.append, what)

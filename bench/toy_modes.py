@@ -1,6 +1,6 @@
 """Mode collapse on the ring of eight Gaussians: the toy GAN against the toy VAE-GAN, by seed.
 
-`hvg.toy.train_toy` trains each with the same generator, discriminator, batches and learning
+`hvg.course.toy.train_toy` trains each with the same generator, discriminator, batches and learning
 rate; the VAE-GAN adds an encoder and its reconstruction. Every `every` steps, 1,000 samples
 from fixed noise are counted per mode (a mode is hit when at least 20 land within 0.3 of its
 centre), with the share of samples near any mode.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from hvg.toy import HIT, covered, modes_hit, train_toy
+from hvg.course.toy import HIT, covered, modes_hit, train_toy
 
 
 def run(hybrid: bool, seed: int, steps: int) -> dict:
@@ -38,11 +38,14 @@ def main() -> None:
     args.add_argument("--out", type=Path, help="write the report to this JSON file")
     opts = args.parse_args()
     report = {
-        "what": __doc__.splitlines()[0], "hit": HIT, "steps": opts.steps,
+        "what": __doc__.splitlines()[0],
+        "hit": HIT,
+        "steps": opts.steps,
         "command": f"python bench/toy_modes.py --seeds {opts.seeds} --steps {opts.steps}"
         + (f" --out {opts.out}" if opts.out else ""),
-        "machine": f"{platform.machine()}, torch {torch.__version__}", "runs": {},
-    }  # fmt: skip
+        "machine": f"{platform.machine()}, torch {torch.__version__}",
+        "runs": {},
+    }
     for name, hybrid in (("gan", False), ("vaegan", True)):
         report["runs"][name] = [run(hybrid, seed, opts.steps) for seed in range(opts.seeds)]
         for r in report["runs"][name]:

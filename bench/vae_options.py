@@ -64,9 +64,15 @@ def measure(sizes: dict, options: dict, steps: int, n: int, inception_n: int, se
     }
 
 
-COLUMNS = [("fid", "{:.2f}", 1), ("precision", "{:.3f}", 1), ("recall", "{:.3f}", 1),
-           ("fid_inception", "{:.1f}", 1), ("kid_inception", "{:.1f}", 1000),
-           ("recon_mse", "{:.4f}", 1), ("recon_sharpness", "{:.3f}", 1)]  # fmt: skip
+COLUMNS = [
+    ("fid", "{:.2f}", 1),
+    ("precision", "{:.3f}", 1),
+    ("recall", "{:.3f}", 1),
+    ("fid_inception", "{:.1f}", 1),
+    ("kid_inception", "{:.1f}", 1000),
+    ("recon_mse", "{:.4f}", 1),
+    ("recon_sharpness", "{:.3f}", 1),
+]
 
 
 def table(report: dict) -> str:

@@ -26,9 +26,9 @@ if not __package__:  # run as `python bench/NAME.py`: the bench package is in th
 import torch
 
 from bench.studies import earlier_report, merged_runs, seed_spread
+from hvg.course.pretrained import SHIPPED
 from hvg.metrics import evaluate, mse, sharpness
 from hvg.metrics.cache import real_images
-from hvg.pretrained import SHIPPED
 from hvg.run import train_model
 from hvg.train import TrainConfig
 
@@ -86,8 +86,13 @@ def measure(
     }
 
 
-SEED_COLUMNS = [("fid", "{:.2f}"), ("precision", "{:.3f}"), ("recall", "{:.3f}"),
-                ("recon_fid", "{:.2f}"), ("recon_sharpness", "{:.3f}")]  # fmt: skip
+SEED_COLUMNS = [
+    ("fid", "{:.2f}"),
+    ("precision", "{:.3f}"),
+    ("recall", "{:.3f}"),
+    ("recon_fid", "{:.2f}"),
+    ("recon_sharpness", "{:.3f}"),
+]
 
 
 def seeds_table(summary: dict) -> str:
@@ -117,9 +122,11 @@ def main() -> None:
     args.add_argument("--reference", choices=("test", "train"), default="test")
     args.add_argument("--out", help="write the results to this JSON file (after every run)")
     args.add_argument(
-        "--append", action="store_true", help="add the runs to those already in --out (same "
-        "--steps, --n and --reference): options measured in separate processes, one report"
-    )  # fmt: skip
+        "--append",
+        action="store_true",
+        help="add the runs to those already in --out (same "
+        "--steps, --n and --reference): options measured in separate processes, one report",
+    )
     opts = args.parse_args()
     if opts.append and not opts.out:
         args.error("--append needs --out")

@@ -17,8 +17,8 @@ import torch.nn.functional as F
 
 from hvg.checkpoints import save_model
 from hvg.data import get_dataloader
+from hvg.files import png_bytes
 from hvg.models import DCGAN
-from hvg.plots import png_bytes
 
 args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 args.add_argument("--steps", type=int, default=2000, help="training steps (2000)")

@@ -63,10 +63,14 @@ def training_settings(args: argparse.Namespace) -> dict[str, object]:
     options = given(args, "option")
     check_options(args.model, options)
     settings = {
-        "steps": args.steps, "seed": args.seed, "batch_size": args.batch_size,
-        "image_size": args.image_size, "limit": args.limit, "sizes": given(args, "size"),
+        "steps": args.steps,
+        "seed": args.seed,
+        "batch_size": args.batch_size,
+        "image_size": args.image_size,
+        "limit": args.limit,
+        "sizes": given(args, "size"),
         "options": options,
-    }  # fmt: skip
+    }
     return {k: v for k, v in settings.items() if v not in (None, {})}
 
 
@@ -111,11 +115,16 @@ def train(args: argparse.Namespace) -> None:
     checkpoint = Path(args.out) / f"{args.model}-{short_name(dataset)}.safetensors"
     check_resumable(checkpoint, dataset)
     config = TrainConfig(
-        dataset=dataset, checkpoint=checkpoint, every=args.checkpoint_every,
-        sample_every=args.sample_every, sample_dir=beside(checkpoint, "samples"),
-        keep_every=args.keep_every, keep_dir=beside(checkpoint, "steps"),
-        command=launch_command(args.argv), **training_settings(args),
-    )  # fmt: skip
+        dataset=dataset,
+        checkpoint=checkpoint,
+        every=args.checkpoint_every,
+        sample_every=args.sample_every,
+        sample_dir=beside(checkpoint, "samples"),
+        keep_every=args.keep_every,
+        keep_dir=beside(checkpoint, "steps"),
+        command=launch_command(args.argv),
+        **training_settings(args),
+    )
     _, history = train_model(args.model, config)
     if distributed.is_main():
         last = history[-1]
@@ -167,17 +176,21 @@ def add_model_flags(t: argparse.ArgumentParser) -> None:
         common = {"dest": f"size.{size}", "default": argparse.SUPPRESS}
         if all(isinstance(d, bool) for d in defaults.values()):  # a switch, as a bool option's
             used_by = f"{SIZE_HELP.get(size, size)} ({', '.join(defaults)})"
-            common.update(action="store_const", const=not next(iter(defaults.values())),
-                          help=used_by)  # fmt: skip
+            common.update(
+                action="store_const", const=not next(iter(defaults.values())), help=used_by
+            )
         else:
-            common.update(type=int, metavar="N",
-                          help=f"{SIZE_HELP.get(size, size)} ({by_model(defaults)})")  # fmt: skip
+            common.update(
+                type=int, metavar="N", help=f"{SIZE_HELP.get(size, size)} ({by_model(defaults)})"
+            )
         g.add_argument("--" + size.replace("_", "-"), **common)
-    g = t.add_argument_group("recipe options (default: the recipe's own; the VAE-GAN's follow "
-                             "the paper)")  # fmt: skip
+    g = t.add_argument_group(
+        "recipe options (default: the recipe's own; the VAE-GAN's follow the paper)"
+    )
     for option in option_fields():
-        defaults = {m: e.defaults()[option.name] for m, e in REGISTRY.items()
-                    if option.name in e.defaults()}  # fmt: skip
+        defaults = {
+            m: e.defaults()[option.name] for m, e in REGISTRY.items() if option.name in e.defaults()
+        }
         common = {"dest": f"option.{option.name}", "default": argparse.SUPPRESS}
         kind = option_type(option)
         if kind is bool:  # a switch to the opposite of the default
@@ -186,9 +199,11 @@ def add_model_flags(t: argparse.ArgumentParser) -> None:
         else:
             choices = option.metadata["choices"]
             common.update(
-                type=kind, choices=choices, metavar=None if choices else kind.__name__.upper(),
+                type=kind,
+                choices=choices,
+                metavar=None if choices else kind.__name__.upper(),
                 help=f"{option.metadata['help']} ({by_model(defaults)})",
-            )  # fmt: skip
+            )
         g.add_argument(flag_of(option), **common)
 
 
@@ -247,11 +262,13 @@ def with_prior(model: torch.nn.Module, args: argparse.Namespace) -> torch.nn.Mod
 def add_prior_flag(p: argparse.ArgumentParser) -> None:
     """--prior: where the codes come from, N(0, I) or an ex-post mixture (hvg.priors)."""
     p.add_argument(
-        "--prior", default="normal", metavar="normal|expost:K",
+        "--prior",
+        default="normal",
+        metavar="normal|expost:K",
         help="the codes' distribution: normal, N(0, I) (the default), or expost:K, a K-component "
         "Gaussian mixture fitted to the training codes, for models with an encoder (Ghosh et "
         "al. 2020; bench/expost_prior.json chose K=20 on MNIST)",
-    )  # fmt: skip
+    )
 
 
 def class_labels(model: torch.nn.Module, args: argparse.Namespace) -> dict[str, torch.Tensor]:
@@ -369,50 +386,65 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
 
     t = commands.add_parser(
-        "train", help="train a model and save a checkpoint",
+        "train",
+        help="train a model and save a checkpoint",
         description="Train MODEL on a data set, on the GPU if there is one. The training state "
         "is saved to OUT/MODEL-DATASET.safetensors every --checkpoint-every steps and at the "
         "end; run the same command again to resume an interrupted run (or to train further "
         "with a larger --steps). Runs unchanged under `torchrun --nproc_per_node K -m hvg "
         "train ...`: K processes (one per GPU, or gloo on the CPU) train one model with "
         "gradients averaged over them, each on its own shard of the data; resume with the same K.",
-    )  # fmt: skip
+    )
     t.add_argument("model", choices=sorted(REGISTRY), help="which model to train")
     t.add_argument(
-        "--dataset", default="mnist",
+        "--dataset",
+        default="mnist",
         help=f"{', '.join(sorted(DATASETS))}, or folder:PATH, any folder of images (hvg.folder: "
         "a sub-folder per class or flat; split 80/10/10 by a hash of each file's path) (mnist)",
-    )  # fmt: skip
+    )
     t.add_argument(
-        "--channels", type=int, choices=(1, 3), default=None,
+        "--channels",
+        type=int,
+        choices=(1, 3),
+        default=None,
         help="read a folder as grayscale (1) or RGB (3) (1 if all its images are gray, else 3)",
-    )  # fmt: skip
+    )
     add_skip_flag(t)
     t.add_argument("--out", required=True, help="folder for the checkpoint (and sample grids)")
     t.add_argument("--steps", type=int, default=10_000, help="train until this step (10000)")
     t.add_argument(
-        "--batch-size", type=int, default=128,
+        "--batch-size",
+        type=int,
+        default=128,
         help="images per step and process (128); under torchrun K processes see K times as many",
-    )  # fmt: skip
+    )
     t.add_argument(
         "--image-size", type=int, default=None, help="side in pixels (native; a folder's: 32)"
     )
     t.add_argument("--limit", type=int, default=None, help="use only the first N images")
     t.add_argument(
-        "--seed", type=int, default=0,
+        "--seed",
+        type=int,
+        default=0,
         help="seed for weights, data order and noise (0); process r of K draws noise from seed+r",
-    )  # fmt: skip
+    )
     t.add_argument("--checkpoint-every", type=int, default=500, help="steps between saves (500)")
     t.add_argument(
-        "--sample-every", type=int, default=0, metavar="N",
+        "--sample-every",
+        type=int,
+        default=0,
+        metavar="N",
         help="every N steps, save 16 samples from fixed codes as a PNG grid in "
         "OUT/MODEL-DATASET-samples/step-NNNNNN.png (0: never, the default)",
-    )  # fmt: skip
+    )
     t.add_argument(
-        "--keep-every", type=int, default=0, metavar="N",
+        "--keep-every",
+        type=int,
+        default=0,
+        metavar="N",
         help="every N steps, keep a weights-only copy with its history entry (step, seconds) "
         "in OUT/MODEL-DATASET-steps/step-NNNNNN.safetensors (0: never, the default)",
-    )  # fmt: skip
+    )
     add_model_flags(t)
     t.set_defaults(run=train)
 
@@ -422,19 +454,23 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, help="npz file; key `images`, uint8 NCHW")
     s.add_argument("--seed", type=int, default=0, help="seed for the prior draws (0)")
     s.add_argument(
-        "--label", type=int, default=None, metavar="K",
+        "--label",
+        type=int,
+        default=None,
+        metavar="K",
         help="a conditional model's class to draw (cvae, cgan, cvaegan); default: every class "
         "in turn, 0, 1, ...",
-    )  # fmt: skip
+    )
     add_prior_flag(s)
     s.set_defaults(run=sample)
 
     d = commands.add_parser(
-        "denoise", help="denoise the images of an npz file or a folder with a denoiser checkpoint",
+        "denoise",
+        help="denoise the images of an npz file or a folder with a denoiser checkpoint",
         description="Read uint8 images (N, C, H, W) at the model's size from the key `images` "
         "of INPUT, or the images of a folder (--dataset folder:PATH, read at the model's "
         "channels and size), denoise them, and write them as uint8 (N, C, H, W) to OUTPUT.",
-    )  # fmt: skip
+    )
     d.add_argument("checkpoint", help="a denoiser (e.g. checkpoints/denoiser-mnist.safetensors)")
     source = d.add_mutually_exclusive_group(required=True)
     source.add_argument("-i", "--input", help="npz file of noisy images, key `images`")
@@ -447,18 +483,21 @@ def parser() -> argparse.ArgumentParser:
     d.set_defaults(run=denoise)
 
     v = commands.add_parser(
-        "evaluate", help="score a generative checkpoint: FID, precision, recall, F1, IS",
+        "evaluate",
+        help="score a generative checkpoint: FID, precision, recall, F1, IS",
         description="Draw N images from CHECKPOINT and compare them with N real images of a "
         "split, all of it or N at random (seed 0) (hvg.metrics.evaluate): FID, KID, precision, "
         "recall, F1, IS. Real features are cached on disk.",
-    )  # fmt: skip
+    )
     v.add_argument("checkpoint", help="a generative model's checkpoint")
     v.add_argument("--dataset", help="the real images (the data set the checkpoint records)")
     v.add_argument(
-        "--features", choices=("domain", "inception"), default=None,
+        "--features",
+        choices=("domain", "inception"),
+        default=None,
         help="domain: the data set's shipped classifier (fast); inception: TF-Inception, the "
         "published metrics (domain; inception for a folder, which has no classifier)",
-    )  # fmt: skip
+    )
     v.add_argument(
         "-n", type=int, default=None, help="images of each kind (the split's, at most 10000)"
     )
@@ -470,21 +509,24 @@ def parser() -> argparse.ArgumentParser:
     v.set_defaults(run=evaluate)
 
     e = commands.add_parser(
-        "export", help="write a weights-only copy of a checkpoint (for shipping)",
+        "export",
+        help="write a weights-only copy of a checkpoint (for shipping)",
         description="Drop the optimizer and random state (about two thirds of a training "
         "checkpoint) and keep weights, config, history and the command that trained it.",
-    )  # fmt: skip
+    )
     e.add_argument("checkpoint", help="a checkpoint written by `train`")
     e.add_argument("-o", "--output", required=True, help="the .safetensors file to write")
     e.add_argument(
-        "--without-average", action="store_true",
+        "--without-average",
+        action="store_true",
         help="drop a DCGAN's weight average (--ema) and keep the generator itself",
-    )  # fmt: skip
+    )
     e.add_argument(
-        "--without-discriminator", action="store_true",
+        "--without-discriminator",
+        action="store_true",
         help="drop a hybrid's discriminator (sampling, encoding and reconstructing do not "
         "use it; it is over half a fusion model's weights)",
-    )  # fmt: skip
+    )
     e.set_defaults(run=export)
     return root
 
@@ -492,10 +534,11 @@ def parser() -> argparse.ArgumentParser:
 def add_skip_flag(p: argparse.ArgumentParser) -> None:
     """--skip-unreadable: a folder's unreadable files are skipped with a warning, not fatal."""
     p.add_argument(
-        "--skip-unreadable", action="store_true",
+        "--skip-unreadable",
+        action="store_true",
         help="skip a folder's unreadable image files, each with a warning (default: stop, "
         "naming the file)",
-    )  # fmt: skip
+    )
 
 
 def run(args: argparse.Namespace) -> int:

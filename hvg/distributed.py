@@ -109,8 +109,9 @@ def synchronised(optimizers: list[torch.optim.Optimizer]) -> Iterator[None]:
 
 def _average_gradients(optimizer: torch.optim.Optimizer) -> None:
     """Average the gradients of an optimizer's parameters over the processes, in place."""
-    grads = [p.grad for group in optimizer.param_groups for p in group["params"]
-             if p.grad is not None]  # fmt: skip
+    grads = [
+        p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None
+    ]
     if not grads:
         return
     flat = torch.cat([g.reshape(-1) for g in grads])

@@ -1,4 +1,4 @@
-"""Files the course writes and reads: atomic writes, and images as uint8 npz arrays.
+"""Files the course writes and reads: atomic writes, images as uint8 npz arrays, PNG grids.
 
 Checkpoints, metric caches and unpacked data sets are written through `atomic_write`, so a
 crash never leaves a half-written file to be trusted later. The CLI's image files are npz
@@ -9,6 +9,7 @@ archives holding uint8 (N, C, H, W) under the key `images`: `write_npz` writes t
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
+from torchvision.utils import make_grid
 
 
 @contextlib.contextmanager
@@ -82,3 +85,21 @@ def write_npz(images: torch.Tensor, path: str | Path) -> Path:
     with atomic_write(out) as tmp, open(tmp, "wb") as file:
         np.savez_compressed(file, images=to_uint8(images).transpose(0, 3, 1, 2))
     return out
+
+
+def grid(images: torch.Tensor, nrow: int = 8) -> np.ndarray:
+    """Tile a batch in [-1, 1] into one uint8 image (H, W, C), with a thin dark border."""
+    tiled = make_grid(
+        images.detach().cpu().float().clamp(-1, 1), nrow=nrow, padding=2, pad_value=-1
+    )
+    return to_uint8(tiled[None])[0]
+
+
+def png_bytes(images: torch.Tensor, nrow: int = 8, scale: int = 4) -> bytes:
+    """A batch in [-1, 1] as PNG bytes, upscaled `scale` times (crisp pixels) for widgets."""
+    tiled = grid(images, nrow) if len(images) > 1 else to_uint8(images)[0]
+    picture = Image.fromarray(tiled.squeeze(-1) if tiled.shape[-1] == 1 else tiled)
+    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()

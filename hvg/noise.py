@@ -57,9 +57,11 @@ def mask(x: torch.Tensor, area: torch.Tensor, generator: torch.Generator | None)
     rows = torch.arange(h).view(1, h, 1)
     cols = torch.arange(w).view(1, 1, w)
     inside = (
-        (rows >= top.view(n, 1, 1)) & (rows < (top + side).view(n, 1, 1))
-        & (cols >= left.view(n, 1, 1)) & (cols < (left + side).view(n, 1, 1))
-    )  # fmt: skip
+        (rows >= top.view(n, 1, 1))
+        & (rows < (top + side).view(n, 1, 1))
+        & (cols >= left.view(n, 1, 1))
+        & (cols < (left + side).view(n, 1, 1))
+    )
     return torch.where(inside[:, None].to(x.device), torch.full_like(x, MASK_FILL), x)
 
 

@@ -43,9 +43,10 @@ class GaussianMixture:
         ridge = 1e-6 * torch.eye(d, dtype=x.dtype)
         start = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:k]
         mixture = cls(
-            torch.full((k,), 1 / k, dtype=x.dtype), x[start].clone(),
+            torch.full((k,), 1 / k, dtype=x.dtype),
+            x[start].clone(),
             (torch.cov(x.T) + ridge).expand(k, d, d).clone(),
-        )  # fmt: skip
+        )
         previous = -math.inf
         for _ in range(iterations):
             log_r = mixture._joint(x)  # E step: log p(x, component)

@@ -1,7 +1,7 @@
 """Train a model by its registry name: build it for a data set from a seed, train, checkpoint.
 
 `train_model` is what `python -m hvg train` runs, what the notebooks fall back on when a
-shipped checkpoint is missing (hvg.pretrained), and what the bench scripts train with: one
+shipped checkpoint is missing (hvg.course.pretrained), and what the bench scripts train with: one
 code path from a name and a `TrainConfig` to a trained model.
 """
 
@@ -41,8 +41,9 @@ def check_options(name: str, options: dict[str, object]) -> None:
         specs = {f.name: f for e in REGISTRY.values() for f in dataclasses.fields(e.options)}
         if option not in specs:
             flag = "--" + option.replace("_", "-")
-            raise ValueError(f"{name} has no option {option} ({flag}): its options are "
-                             f"{', '.join(takes)}")  # fmt: skip
+            raise ValueError(
+                f"{name} has no option {option} ({flag}): its options are {', '.join(takes)}"
+            )
         models = ", ".join(m for m, e in REGISTRY.items() if option in e.defaults())
         raise ValueError(f"{flag_of(specs[option])} applies to {models} only, not {name}")
 
@@ -60,9 +61,15 @@ def train_model(name: str, config: TrainConfig | None = None) -> tuple[nn.Module
     check_options(name, config.options)
     rank, world = distributed.rank(), distributed.world_size()
     loader = get_dataloader(
-        config.dataset, config.image_size, "train", config.batch_size, limit=config.limit,
-        seed=config.seed, rank=rank, world_size=world,
-    )  # fmt: skip
+        config.dataset,
+        config.image_size,
+        "train",
+        config.batch_size,
+        limit=config.limit,
+        seed=config.seed,
+        rank=rank,
+        world_size=world,
+    )
     images, _ = loader.dataset[0]
     seed_everything(config.seed)
     model = build_model(name, channels=images.shape[0], image_size=images.shape[-1], **config.sizes)

@@ -29,8 +29,8 @@ from tqdm.auto import tqdm
 
 from hvg import distributed
 from hvg.checkpoints import resume, rng_state, save_model
+from hvg.files import png_bytes
 from hvg.models.base import device_of
-from hvg.plots import png_bytes
 from hvg.recipes.base import Recipe
 
 History = list[dict[str, float]]
@@ -160,9 +160,12 @@ def fit(
     distributed.broadcast_(recipe.model)
     data = batches(loader, start, recipe.model.uses_labels)
     bar = tqdm(
-        range(start + 1, steps + 1), desc=config.desc or "training", initial=start, total=steps,
+        range(start + 1, steps + 1),
+        desc=config.desc or "training",
+        initial=start,
+        total=steps,
         disable=not (config.progress and main),
-    )  # fmt: skip
+    )
     saved = start
     clock = history[-1].get("seconds", 0.0) if history else 0.0
     with distributed.synchronised(list(recipe.optimizers.values())):

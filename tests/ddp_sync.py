@@ -77,9 +77,13 @@ def resumes_exactly(folder: Path) -> bool:
         for steps in stops:
             torch.manual_seed(999)  # what happens in between must not matter
             config = TrainConfig(
-                steps=steps, batch_size=8, limit=64, every=2, progress=False,
+                steps=steps,
+                batch_size=8,
+                limit=64,
+                every=2,
+                progress=False,
                 checkpoint=folder / f"{run}.safetensors",
-            )  # fmt: skip
+            )
             train_model("dcgan", config)
     distributed.barrier()  # rank 0 may still be writing
     whole, resumed = (load_file(folder / f"{run}.safetensors") for run in runs)

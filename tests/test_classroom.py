@@ -6,8 +6,8 @@ import re
 import nbformat
 import pytest
 
-from hvg import exercises
-from hvg.classroom import NOTEBOOKS, course_problems, notebook_problems
+from hvg.course import exercises
+from hvg.course.classroom import NOTEBOOKS, course_problems, notebook_problems
 
 SOURCES = sorted(NOTEBOOKS.glob("*.ipynb"))
 
@@ -39,7 +39,7 @@ def notebook(*cells):
 
 REGION = "<!-- BEGIN SOLUTION -->\nx\n<!-- END SOLUTION -->"
 SOLUTION = "def my_kl(mu, logvar):\n    ### BEGIN SOLUTION\n    return mu\n    ### END SOLUTION"
-CHECK = 'from hvg.exercises import check_kl\n\nassert check_kl(my_kl), "not right yet"'
+CHECK = 'from hvg.course.exercises import check_kl\n\nassert check_kl(my_kl), "not right yet"'
 GOOD = [
     ("code", SOLUTION, nbgrader("kl", solution=True)),
     ("code", CHECK, nbgrader("kl-check", grade=True, points=2)),

@@ -133,15 +133,34 @@ def test_dcgan_trains_samples_and_exports(tmp_path):
 
 def test_dcgan_takes_spectral_norm_and_ttur_from_the_command_line(tmp_path):
     result = hvg(
-        "train", "dcgan", "--spectral-norm", "--d-lr-scale", "4", "--lr", "1e-4", "--steps", "2",
-        "--batch-size", "16", "--limit", "64", "--out", str(tmp_path),
-    )  # fmt: skip
+        "train",
+        "dcgan",
+        "--spectral-norm",
+        "--d-lr-scale",
+        "4",
+        "--lr",
+        "1e-4",
+        "--steps",
+        "2",
+        "--batch-size",
+        "16",
+        "--limit",
+        "64",
+        "--out",
+        str(tmp_path),
+    )
     assert result.returncode == 0, result.stderr
     model = load_model(tmp_path / "dcgan-mnist.safetensors")
     assert model.config["spectral_norm"] is True
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.discriminator.modules())
-    result = hvg("sample", str(tmp_path / "dcgan-mnist.safetensors"), "-n", "2", "-o",
-                 str(tmp_path / "g.npz"))  # fmt: skip
+    result = hvg(
+        "sample",
+        str(tmp_path / "dcgan-mnist.safetensors"),
+        "-n",
+        "2",
+        "-o",
+        str(tmp_path / "g.npz"),
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -237,26 +256,76 @@ def test_folder_mistakes_are_one_clear_line(tmp_path, capsys):
         for i in range(2):  # two: batch norm needs more than one image a batch
             Image.fromarray(np.full((8, 8), i, np.uint8)).save(tmp_path / name / f"{i}.png")
     tiny = ("--image-size", "16", "--steps", "1", "--batch-size", "2", "--width", "4")
-    trained = main(["train", "denoiser", "--dataset", f"folder:{tmp_path / 'pictures'}", *tiny,
-                    "--out", str(tmp_path)])  # fmt: skip
+    trained = main(
+        [
+            "train",
+            "denoiser",
+            "--dataset",
+            f"folder:{tmp_path / 'pictures'}",
+            *tiny,
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert trained == 0
     ckpt = str(tmp_path / "denoiser-folder-pictures.safetensors")
     cases = {
-        ("train", "vae", "--dataset", f"folder:{empty}", "--out", str(tmp_path)):
-            "no images found in",
-        ("train", "vae", "--dataset", "svhn", "--out", str(tmp_path)):
-            "unknown data set 'svhn': choose one of celeba, cifar10, fashion-mnist, mnist, or",
-        ("train", "vae", "--channels", "3", "--out", str(tmp_path)):
-            "--channels and --skip-unreadable apply to folder:PATH data sets only",
-        ("train", "denoiser", "--dataset", f"folder:{other}", *tiny, "--out", str(tmp_path)):
-            f"was trained on folder:{tmp_path / 'pictures'}, not folder:{other}: pass another",
-        ("evaluate", ckpt, "--features", "domain"):
-            "a folder has no domain classifier: use --features inception",
-        ("denoise", ckpt, "--dataset", "mnist", "-o", str(tmp_path / "x.npz")):
-            "denoise --dataset takes folder:PATH",
-        ("denoise", ckpt, "--dataset", f"folder:{empty}", "-o", str(tmp_path / "x.npz")):
-            "no images found in",
-    }  # fmt: skip
+        (
+            "train",
+            "vae",
+            "--dataset",
+            f"folder:{empty}",
+            "--out",
+            str(tmp_path),
+        ): "no images found in",
+        (
+            "train",
+            "vae",
+            "--dataset",
+            "svhn",
+            "--out",
+            str(tmp_path),
+        ): "unknown data set 'svhn': choose one of celeba, cifar10, fashion-mnist, mnist, or",
+        (
+            "train",
+            "vae",
+            "--channels",
+            "3",
+            "--out",
+            str(tmp_path),
+        ): "--channels and --skip-unreadable apply to folder:PATH data sets only",
+        (
+            "train",
+            "denoiser",
+            "--dataset",
+            f"folder:{other}",
+            *tiny,
+            "--out",
+            str(tmp_path),
+        ): f"was trained on folder:{tmp_path / 'pictures'}, not folder:{other}: pass another",
+        (
+            "evaluate",
+            ckpt,
+            "--features",
+            "domain",
+        ): "a folder has no domain classifier: use --features inception",
+        (
+            "denoise",
+            ckpt,
+            "--dataset",
+            "mnist",
+            "-o",
+            str(tmp_path / "x.npz"),
+        ): "denoise --dataset takes folder:PATH",
+        (
+            "denoise",
+            ckpt,
+            "--dataset",
+            f"folder:{empty}",
+            "-o",
+            str(tmp_path / "x.npz"),
+        ): "no images found in",
+    }
     for args, message in cases.items():
         capsys.readouterr()
         assert main(list(args)) == 2, args
@@ -265,8 +334,23 @@ def test_folder_mistakes_are_one_clear_line(tmp_path, capsys):
 
 
 def test_sample_label_draws_the_asked_class_and_refuses_what_cannot(tmp_path, capsys):
-    assert main(["train", "cvae", "--steps", "2", "--batch-size", "8", "--limit", "16",
-                 "--out", str(tmp_path)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                "cvae",
+                "--steps",
+                "2",
+                "--batch-size",
+                "8",
+                "--limit",
+                "16",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     checkpoint = tmp_path / "cvae-mnist.safetensors"
     model = load_model(checkpoint).eval()
     out = tmp_path / "sevens.npz"

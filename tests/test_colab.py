@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hvg.colab import CELL, COURSE_DIR, REPOSITORY, add_colab_cell
+from hvg.course.colab import CELL, COURSE_DIR, REPOSITORY, add_colab_cell
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 
@@ -16,7 +16,7 @@ NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_notebook_starts_with_the_colab_cell(path):
     code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
-    fix = f"python -c \"from hvg.colab import add_colab_cell; add_colab_cell('{path}')\""
+    fix = f"python -c \"from hvg.course.colab import add_colab_cell; add_colab_cell('{path}')\""
     assert code[0].source == CELL, f"the Colab cell is missing or old; run: {fix}"
 
 

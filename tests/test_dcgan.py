@@ -110,8 +110,11 @@ def test_ema_averages_the_generator_and_generates_with_the_average():
     assert torch.equal(model.decode(z), model.generator_ema(z))
     assert not torch.equal(model.decode(z), model.generator(z))
     assert {"discriminator", "generator"} == set(recipe.optimizers)
-    assert all(p is not q for p in recipe.optimizers["generator"].param_groups[0]["params"]
-               for q in model.generator_ema.parameters())  # fmt: skip
+    assert all(
+        p is not q
+        for p in recipe.optimizers["generator"].param_groups[0]["params"]
+        for q in model.generator_ema.parameters()
+    )
 
 
 @pytest.mark.parametrize("ema", [1, -5, 2.5, True])

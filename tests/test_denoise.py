@@ -192,7 +192,6 @@ def test_denoisers_refuse_images_they_cannot_take() -> None:
         model.denoise(torch.full((2, 1, 28, 28), 200.0))
 
 
-
 def test_distribution_fid_asks_whether_outputs_look_like_digits_not_which():
     _, clean = splits(n_val=10, n_test=1000)
     generator = torch.Generator().manual_seed(0)

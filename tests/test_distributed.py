@@ -29,8 +29,9 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("model", ["vae", "dcgan", "vaegan"])
 def test_cli_trains_under_torchrun_and_samples(model, tmp_path):
-    result = run(*TORCHRUN, "-m", "hvg", "train", model, *TINY, "--sample-every", "2",
-                 "--out", str(tmp_path))  # fmt: skip
+    result = run(
+        *TORCHRUN, "-m", "hvg", "train", model, *TINY, "--sample-every", "2", "--out", str(tmp_path)
+    )
     assert result.stdout.count("wrote") == 1  # rank 0 alone prints
     checkpoint = tmp_path / f"{model}-mnist.safetensors"
     metadata = read_metadata(checkpoint)
@@ -42,8 +43,17 @@ def test_cli_trains_under_torchrun_and_samples(model, tmp_path):
     assert [p.name for p in grids] == ["step-000002.png", "step-000004.png"]
     assert Image.open(grids[0]).size == (244, 244)
 
-    run(sys.executable, "-m", "hvg", "sample", str(checkpoint), "-n", "3", "-o",
-        str(tmp_path / "s.npz"))  # fmt: skip
+    run(
+        sys.executable,
+        "-m",
+        "hvg",
+        "sample",
+        str(checkpoint),
+        "-n",
+        "3",
+        "-o",
+        str(tmp_path / "s.npz"),
+    )
     assert np.load(tmp_path / "s.npz")["images"].shape == (3, 1, 28, 28)
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from hvg import exercises
+from hvg.course import exercises
 from hvg.latent import interpolate
 from hvg.losses import discriminator_loss, gaussian_nll, kl_normal
 from hvg.metrics.fid import frechet_distance
@@ -58,50 +58,90 @@ def naive_slerp(z0, z1, t):
 
 
 CHECKS = [
-    (exercises.check_reparameterize, reparameterize, [
-        (wrong_reparameterize_variance, "exp(0.5 * logvar)"),
-        (wrong_reparameterize_no_gradient, "no gradient"),
-        (lambda mu, logvar: mu, "no noise"),
-    ]),
-    (exercises.check_kl, kl_normal, [
-        (lambda mu, logvar: -kl_normal(mu, logvar), "sign is flipped"),
-        (lambda mu, logvar: kl_normal(mu, logvar).mean(), "one KL per image"),
-        (lambda mu, logvar: 2 * kl_normal(mu, logvar), "factor 1/2"),
-    ]),
-    (exercises.check_discriminator_loss, discriminator_loss, [
-        (wrong_discriminator_loss_swapped, "labels are swapped"),
-        (lambda r, f: discriminator_loss(torch.sigmoid(r), torch.sigmoid(f)), "sigmoid"),
-    ]),
-    (exercises.check_slerp, lambda z0, z1, t: interpolate(z0, z1, t, spherical=True), [
-        (lambda z0, z1, t: interpolate(z0, z1, t), "straight line"),
-        (naive_slerp, "point the same way"),
-    ]),
-    (exercises.check_feature_nll, gaussian_nll, [
-        (lambda target, mean: 0.5 * F.mse_loss(mean, target), "averaged over the features"),
-        (lambda target, mean: 2 * gaussian_nll(target, mean), "twice"),
-    ]),
-    (exercises.check_ramp, lambda step, start, ramp: linear_ramp(start, ramp)(step), [
-        (lambda step, start, ramp: (step - start) / ramp, "before `start`"),
-        (lambda step, start, ramp: max(0.0, (step - start) / ramp), "stays 1"),
-    ]),
-    (exercises.check_frechet_distance, frechet_distance, [
-        (wrong_frechet_elementwise, "matrix square root"),
-        (lambda m1, s1, m2, s2: frechet_distance(m1 * 0, s1, m2 * 0, s2), "means are missing"),
-    ]),
-    (exercises.check_precision, lambda r, f, k: precision_recall(r, f, k)["precision"], [
-        (lambda r, f, k: precision_recall(r, f, k)["recall"], "that is recall"),
-        (wrong_precision_with_self, "its own nearest neighbour"),
-    ]),
-    (exercises.check_psnr, psnr, [
-        (lambda d, c: psnr(d, c) - 20 * math.log10(2), "2, not 1"),
-        (lambda d, c: 10 * torch.log10(4 / (d - c).pow(2).mean()), "per image"),
-    ]),
-    (exercises.check_projection, projection, [
-        (lambda h, y, w, b, e: h @ w + b, "class term is missing"),
-        (lambda h, y, w, b, e: h @ w + b + e[y].sum(1), "weigh the features"),
-        (lambda h, y, w, b, e: h @ w + (e[y] * h).sum(1), "compare with"),
-    ]),
-]  # fmt: skip
+    (
+        exercises.check_reparameterize,
+        reparameterize,
+        [
+            (wrong_reparameterize_variance, "exp(0.5 * logvar)"),
+            (wrong_reparameterize_no_gradient, "no gradient"),
+            (lambda mu, logvar: mu, "no noise"),
+        ],
+    ),
+    (
+        exercises.check_kl,
+        kl_normal,
+        [
+            (lambda mu, logvar: -kl_normal(mu, logvar), "sign is flipped"),
+            (lambda mu, logvar: kl_normal(mu, logvar).mean(), "one KL per image"),
+            (lambda mu, logvar: 2 * kl_normal(mu, logvar), "factor 1/2"),
+        ],
+    ),
+    (
+        exercises.check_discriminator_loss,
+        discriminator_loss,
+        [
+            (wrong_discriminator_loss_swapped, "labels are swapped"),
+            (lambda r, f: discriminator_loss(torch.sigmoid(r), torch.sigmoid(f)), "sigmoid"),
+        ],
+    ),
+    (
+        exercises.check_slerp,
+        lambda z0, z1, t: interpolate(z0, z1, t, spherical=True),
+        [
+            (lambda z0, z1, t: interpolate(z0, z1, t), "straight line"),
+            (naive_slerp, "point the same way"),
+        ],
+    ),
+    (
+        exercises.check_feature_nll,
+        gaussian_nll,
+        [
+            (lambda target, mean: 0.5 * F.mse_loss(mean, target), "averaged over the features"),
+            (lambda target, mean: 2 * gaussian_nll(target, mean), "twice"),
+        ],
+    ),
+    (
+        exercises.check_ramp,
+        lambda step, start, ramp: linear_ramp(start, ramp)(step),
+        [
+            (lambda step, start, ramp: (step - start) / ramp, "before `start`"),
+            (lambda step, start, ramp: max(0.0, (step - start) / ramp), "stays 1"),
+        ],
+    ),
+    (
+        exercises.check_frechet_distance,
+        frechet_distance,
+        [
+            (wrong_frechet_elementwise, "matrix square root"),
+            (lambda m1, s1, m2, s2: frechet_distance(m1 * 0, s1, m2 * 0, s2), "means are missing"),
+        ],
+    ),
+    (
+        exercises.check_precision,
+        lambda r, f, k: precision_recall(r, f, k)["precision"],
+        [
+            (lambda r, f, k: precision_recall(r, f, k)["recall"], "that is recall"),
+            (wrong_precision_with_self, "its own nearest neighbour"),
+        ],
+    ),
+    (
+        exercises.check_psnr,
+        psnr,
+        [
+            (lambda d, c: psnr(d, c) - 20 * math.log10(2), "2, not 1"),
+            (lambda d, c: 10 * torch.log10(4 / (d - c).pow(2).mean()), "per image"),
+        ],
+    ),
+    (
+        exercises.check_projection,
+        projection,
+        [
+            (lambda h, y, w, b, e: h @ w + b, "class term is missing"),
+            (lambda h, y, w, b, e: h @ w + b + e[y].sum(1), "weigh the features"),
+            (lambda h, y, w, b, e: h @ w + (e[y] * h).sum(1), "compare with"),
+        ],
+    ),
+]
 
 
 @pytest.mark.parametrize(

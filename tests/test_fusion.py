@@ -117,8 +117,11 @@ def test_progressive_fusion_starts_as_a_plain_vae(batch):
     prior, pixel = grads(losses["prior"], twin.encoder), grads(losses["pixel"], twin.encoder)
     encoder = [a + b for a, b in zip(prior, pixel, strict=True)]
     discriminator = grads(losses["gan"], twin.discriminator)
-    for ours, theirs in [(got["decoder"], decoder), (got["encoder"], encoder),
-                         (got["discriminator"], discriminator)]:  # fmt: skip
+    for ours, theirs in [
+        (got["decoder"], decoder),
+        (got["encoder"], encoder),
+        (got["discriminator"], discriminator),
+    ]:
         assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(ours, theirs, strict=True))
 
 

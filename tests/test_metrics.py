@@ -13,6 +13,7 @@ from torchmetrics.functional.image import peak_signal_noise_ratio
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 
+from hvg.course.pretrained import load_pretrained
 from hvg.data import load_dataset
 from hvg.metrics import (
     MetricInputError,
@@ -28,7 +29,6 @@ from hvg.metrics import (
     sharpness,
     ssim,
 )
-from hvg.pretrained import load_pretrained
 
 
 def skewed_features(n: int, d: int, seed: int) -> torch.Tensor:

@@ -9,6 +9,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
+from hvg.course.pretrained import load_pretrained
 from hvg.data import load_dataset
 from hvg.metrics import (
     Inception,
@@ -25,7 +26,6 @@ from hvg.metrics.inception import (
     tf_inception_input,
     to_uint8_rgb,
 )
-from hvg.pretrained import load_pretrained
 
 
 @pytest.fixture(scope="module")

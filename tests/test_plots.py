@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 
-from hvg.plots import plot_history, plot_routing  # noqa: E402
+from hvg.course.plots import plot_history, plot_routing  # noqa: E402
 
 
 def test_history_plots_each_loss_but_not_step_or_clock():

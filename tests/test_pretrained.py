@@ -8,8 +8,8 @@ import torch
 
 from hvg.checkpoints import CHECKPOINT_DIR, pretrained_path, read_metadata
 from hvg.cli import main, parser, training_settings
+from hvg.course.pretrained import SHIPPED, load_pretrained
 from hvg.models import DCGAN, VAE
-from hvg.pretrained import SHIPPED, load_pretrained
 
 
 @pytest.mark.parametrize("name,cls", [("vae", VAE), ("dcgan", DCGAN)])

@@ -8,7 +8,7 @@ from types import ModuleType
 import pytest
 
 from hvg.config import REPOSITORY
-from hvg.reports import conditional_table
+from hvg.course.reports import conditional_table
 
 BENCH = REPOSITORY / "bench"
 

@@ -1,12 +1,12 @@
 """The seed studies' report helpers (bench.studies): runs from separate processes merge into one
-report; and hvg.reports finds the reports the notebooks read."""
+report; and hvg.course.reports finds the reports the notebooks read."""
 
 import json
 
 import pytest
 
 from bench.studies import earlier_report, merged_runs, seed_spread
-from hvg.reports import bench_report
+from hvg.course.reports import bench_report
 
 SETTINGS = {"steps": 100, "n": 50}
 

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from hvg.toy import HIT, MODES, RADIUS, STD, centres, covered, modes_hit, ring, train_toy
+from hvg.course.toy import HIT, MODES, RADIUS, STD, centres, covered, modes_hit, ring, train_toy
 
 
 def test_the_ring_draws_every_mode_with_its_spread():

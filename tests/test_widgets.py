@@ -12,14 +12,8 @@ import torch
 from IPython.core.formatters import DisplayFormatter
 from PIL import Image
 
-from hvg import widgets
-from hvg.denoising import filter_method
-from hvg.metrics import psnr
-from hvg.models import VAE, ConditionalVAE
-from hvg.models.conditional import translate
-from hvg.noise import corrupt
-from hvg.plots import png_bytes
-from hvg.widgets import (
+from hvg.course import widgets
+from hvg.course.widgets import (
     DenoiseExplorer,
     Interpolation,
     LatentSliders,
@@ -31,6 +25,12 @@ from hvg.widgets import (
     StyleSliders,
     Translator,
 )
+from hvg.denoising import filter_method
+from hvg.files import png_bytes
+from hvg.metrics import psnr
+from hvg.models import VAE, ConditionalVAE
+from hvg.models.conditional import translate
+from hvg.noise import corrupt
 
 
 @pytest.fixture(scope="module")

@@ -39,10 +39,12 @@ def conditional_samples(model: nn.Module, n_per_class: int, seed: int = 0) -> to
     model.eval()
     n = n_per_class * model.num_classes
     generator = torch.Generator().manual_seed(seed)
-    return torch.cat([
-        model.sample(len(labels), generator=generator, labels=labels)
-        for labels in cycled(n, model.num_classes).split(1000)
-    ])  # fmt: skip
+    return torch.cat(
+        [
+            model.sample(len(labels), generator=generator, labels=labels)
+            for labels in cycled(n, model.num_classes).split(1000)
+        ]
+    )
 
 
 def conditional_scores(

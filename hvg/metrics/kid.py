@@ -33,12 +33,14 @@ def kid(
     m = min(subset_size, len(real), len(fake))
     generator = torch.Generator().manual_seed(seed)
     real, fake = real.double(), fake.double()
-    values = torch.stack([
-        poly_mmd(
-            real[torch.randperm(len(real), generator=generator)[:m]],
-            fake[torch.randperm(len(fake), generator=generator)[:m]],
-        )
-        for _ in range(subsets)
-    ])  # fmt: skip
+    values = torch.stack(
+        [
+            poly_mmd(
+                real[torch.randperm(len(real), generator=generator)[:m]],
+                fake[torch.randperm(len(fake), generator=generator)[:m]],
+            )
+            for _ in range(subsets)
+        ]
+    )
     std = values.std().item() if subsets > 1 else 0.0
     return values.mean().item(), std

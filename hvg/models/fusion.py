@@ -52,9 +52,13 @@ class Fusion(VAEGAN):
         self.noise_dim, self.strategy = noise_dim, strategy  # read by build_decoder, in __init__
         super().__init__(channels, image_size, code_dim + noise_dim, width)
         self.config = dict(
-            channels=channels, image_size=image_size, code_dim=code_dim, noise_dim=noise_dim,
-            width=width, strategy=strategy,
-        )  # fmt: skip
+            channels=channels,
+            image_size=image_size,
+            code_dim=code_dim,
+            noise_dim=noise_dim,
+            width=width,
+            strategy=strategy,
+        )
 
     def build_decoder(self, channels: int, image_size: int, width: int) -> nn.Module:
         """One generator on [code, noise] (early), or a pathway each, then a shared block (late)."""

@@ -40,9 +40,7 @@ def unpack(batch: Batch, device: torch.device) -> tuple[torch.Tensor, torch.Tens
     return images.to(device), labels.to(device)
 
 
-def option(
-    default: Any, help: str, flag: str | None = None, choices: tuple | None = None
-) -> Any:
+def option(default: Any, help: str, flag: str | None = None, choices: tuple | None = None) -> Any:
     """A recipe option that is also a CLI flag: `--NAME` (or `flag`), with `help` and `choices`;
     a bool option is a switch that sets the opposite of its default."""
     return dataclasses.field(

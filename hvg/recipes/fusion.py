@@ -54,13 +54,15 @@ class ProgressiveOptions(VAEGANOptions):
     }  # the shipped model: the VAE-GAN's shipped options, the hand-over of schedule_for(5_000)
 
     start: int = option(
-        1_000, "steps of plain VAE before the VAE-GAN's objective starts to count",
+        1_000,
+        "steps of plain VAE before the VAE-GAN's objective starts to count",
         flag="--fusion-start",
-    )  # fmt: skip
+    )
     ramp: int = option(
-        3_000, "steps over which the VAE-GAN's objective takes over, linearly",
+        3_000,
+        "steps over which the VAE-GAN's objective takes over, linearly",
         flag="--fusion-ramp",
-    )  # fmt: skip
+    )
 
 
 def handover(

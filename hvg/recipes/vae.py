@@ -20,9 +20,11 @@ class VAEOptions:
     lr: float = option(1e-3, "learning rate")
     beta: float = option(1.0, "weight of the KL term")
     likelihood: str = option(
-        "bernoulli", "the decoder's likelihood: Bernoulli pixels, or a Gaussian with the "
-        "optimal shared scale (the sigma-VAE)", choices=LIKELIHOODS,
-    )  # fmt: skip
+        "bernoulli",
+        "the decoder's likelihood: Bernoulli pixels, or a Gaussian with the "
+        "optimal shared scale (the sigma-VAE)",
+        choices=LIKELIHOODS,
+    )
 
 
 def vae_step(

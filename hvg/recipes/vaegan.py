@@ -97,26 +97,29 @@ class VAEGANOptions:
 
     lr: float = option(3e-4, "learning rate")
     recon: str = option(
-        "feature", "reconstruct in the discriminator's features (the paper) or in pixels",
+        "feature",
+        "reconstruct in the discriminator's features (the paper) or in pixels",
         choices=("feature", "pixel"),
-    )  # fmt: skip
+    )
     gamma: float = option(1.0, "decoder's weight on reconstruction vs GAN")
     generator: str = option(
-        "minimax", "the decoder's GAN loss: the paper's minimax, or -log D",
-        flag="--generator-loss", choices=("minimax", "non-saturating"),
-    )  # fmt: skip
-    d_sees_recon: bool = option(
-        True, "the discriminator judges prior samples only, not reconstructions",
-        flag="--d-skips-recon",
-    )  # fmt: skip
-    margin: float | None = option(
-        None, "equilibrium gating margin (the authors' code: 0.35)"
+        "minimax",
+        "the decoder's GAN loss: the paper's minimax, or -log D",
+        flag="--generator-loss",
+        choices=("minimax", "non-saturating"),
     )
+    d_sees_recon: bool = option(
+        True,
+        "the discriminator judges prior samples only, not reconstructions",
+        flag="--d-skips-recon",
+    )
+    margin: float | None = option(None, "equilibrium gating margin (the authors' code: 0.35)")
     equilibrium: float = 0.68
     optimizer: str = option(
-        "rmsprop", "RMSProp (the paper) or Adam with beta1 = 0.5 (DCGAN's), for all three "
-        "networks", choices=tuple(OPTIMIZERS),
-    )  # fmt: skip
+        "rmsprop",
+        "RMSProp (the paper) or Adam with beta1 = 0.5 (DCGAN's), for all three networks",
+        choices=tuple(OPTIMIZERS),
+    )
     beta: float = option(1.0, "encoder's weight on the KL term")
     d_lr_scale: float = option(
         1.0, "the discriminator's learning rate as a multiple of --lr (TTUR, Heusel et al. 2017)"
@@ -211,9 +214,7 @@ class Terms:
     gan_dis: list[torch.Tensor]  # grad_dis L_GAN
 
 
-def gradient_terms(
-    model: VAEGAN, losses: dict[str, torch.Tensor], options: VAEGANOptions
-) -> Terms:
+def gradient_terms(model: VAEGAN, losses: dict[str, torch.Tensor], options: VAEGANOptions) -> Terms:
     """The gradients that Algorithm 1 routes, all from the same forward pass."""
     enc, dec, dis = model.encoder, model.decoder, model.discriminator
     llike_enc, llike_dec = gradients(losses["llike"], enc, dec)
@@ -310,9 +311,7 @@ def vaegan_step(
     return step
 
 
-def vaegan_optimizers(
-    model: VAEGAN, options: VAEGANOptions
-) -> dict[str, torch.optim.Optimizer]:
+def vaegan_optimizers(model: VAEGAN, options: VAEGANOptions) -> dict[str, torch.optim.Optimizer]:
     """One optimizer for each of the three networks, as `options.optimizer` says; the
     discriminator's learning rate is `options.d_lr_scale` times the others'."""
     scale = {"encoder": 1.0, "decoder": 1.0, "discriminator": options.d_lr_scale}

@@ -14,12 +14,13 @@ from collections.abc import Callable
 import ipywidgets as widgets
 import torch
 
+from hvg.course.plots import pca
 from hvg.denoising import Method, read_picture
+from hvg.files import png_bytes
 from hvg.latent import interpolate
 from hvg.metrics import psnr, ssim
 from hvg.models.conditional import ConditionalVAE, ConditionalVAEGAN, translate
 from hvg.noise import KINDS, LEVELS, corrupt
-from hvg.plots import pca, png_bytes
 
 Decode = Callable[[torch.Tensor], torch.Tensor]  # codes (B, D) -> images (B, C, H, W) in [-1, 1]
 ConditionalModel = ConditionalVAE | ConditionalVAEGAN  # a class-conditional model with an encoder
@@ -351,9 +352,13 @@ class DenoiseExplorer(View):
         )
         self.kind = widgets.Dropdown(options=list(KINDS), value="gaussian", description="noise")
         self.level = widgets.FloatSlider(
-            value=0.5, min=LEVELS[0], max=LEVELS[-1], step=0.1, description="level",
+            value=0.5,
+            min=LEVELS[0],
+            max=LEVELS[-1],
+            step=0.1,
+            description="level",
             continuous_update=False,
-        )  # fmt: skip
+        )
         self.caption = widgets.HTML()
         controls = [self.index, self.kind, self.level]
         self.upload: widgets.FileUpload | None = None  # with upload=True only

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import itertools
 
 import matplotlib.pyplot as plt
@@ -10,19 +9,9 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from PIL import Image
-from torchvision.utils import make_grid
 
-from hvg.files import to_uint8
-from hvg.toy import centres, covered
-
-
-def grid(images: torch.Tensor, nrow: int = 8) -> np.ndarray:
-    """Tile a batch in [-1, 1] into one uint8 image (H, W, C), with a thin dark border."""
-    tiled = make_grid(
-        images.detach().cpu().float().clamp(-1, 1), nrow=nrow, padding=2, pad_value=-1
-    )
-    return to_uint8(tiled[None])[0]
+from hvg.course.toy import centres, covered
+from hvg.files import grid
 
 
 def show_images(
@@ -93,16 +82,6 @@ def plot_latent(codes: torch.Tensor, labels: torch.Tensor, ax: Axes | None = Non
     return ax
 
 
-def png_bytes(images: torch.Tensor, nrow: int = 8, scale: int = 4) -> bytes:
-    """A batch in [-1, 1] as PNG bytes, upscaled `scale` times (crisp pixels) for widgets."""
-    tiled = grid(images, nrow) if len(images) > 1 else to_uint8(images)[0]
-    picture = Image.fromarray(tiled.squeeze(-1) if tiled.shape[-1] == 1 else tiled)
-    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def plot_routing(
     weights: dict[str, dict[str, str]], title: str = "", ax: Axes | None = None
 ) -> Axes:
@@ -148,8 +127,8 @@ def plot_denoise_sweep(rows: list[dict], scores: tuple[str, ...] = ("psnr", "ssi
 
 
 def plot_toy_runs(runs: dict[str, dict[int, torch.Tensor]], steps: list[int]) -> Figure:
-    """One row per run of `hvg.toy`, one column per step: the samples over the ring's modes
-    (crosses), each panel titled with how many modes at least `hvg.toy.HIT` samples land near."""
+    """One row per run of `hvg.course.toy`, one column per step: the samples over the ring's
+    modes (crosses), each panel titled with how many modes at least `toy.HIT` samples land near."""
     fig, axes = plt.subplots(len(runs), len(steps), figsize=(2.6 * len(steps), 2.8 * len(runs)))
     for row, (name, snapshots) in zip(np.atleast_2d(axes), runs.items(), strict=True):
         for ax, step in zip(row, steps, strict=True):

@@ -32,13 +32,17 @@ SHIPPED: dict[str, dict[str, Any]] = {
     "fusion-early": {"steps": 5_000, "batch_size": 64, "options": HYBRID},
     "fusion-late": {"steps": 5_000, "batch_size": 64, "options": HYBRID},
     "fusion-progressive": {
-        "steps": 5_000, "batch_size": 64, "options": preset(ProgressiveOptions, "shipped"),
-    },  # fmt: skip
+        "steps": 5_000,
+        "batch_size": 64,
+        "options": preset(ProgressiveOptions, "shipped"),
+    },
     "denoiser": {"steps": 4_000, "batch_size": 64, "options": preset(VAEGANOptions, "denoiser")},
     "denoiser-pixel": {
-        "model": "denoiser", "steps": 4_000, "batch_size": 64,
+        "model": "denoiser",
+        "steps": 4_000,
+        "batch_size": 64,
         "options": preset(VAEGANOptions, "denoiser-pixel"),
-    },  # fmt: skip
+    },
     "denoiser-vae": {"steps": 4_000, "batch_size": 64},
     "denoiser-ae": {"steps": 4_000, "batch_size": 64},
     "cvaegan": {"steps": 5_000, "batch_size": 64, "options": preset(VAEGANOptions, "conditional")},
