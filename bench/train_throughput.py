@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shlex
 import statistics
+import sys
 import time
 from collections.abc import Callable
 
@@ -155,6 +157,7 @@ def main() -> None:
         "mnist", batch_size=opts.batch_size, limit=opts.batch_size * (opts.steps + 10)
     )
     results = {
+        "command": shlex.join(["python", "bench/train_throughput.py", *sys.argv[1:]]),
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
         f"torch {torch.__version__}",
         "batch_size": opts.batch_size,
