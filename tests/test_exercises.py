@@ -1,6 +1,7 @@
 """Answer checks tell right from wrong: True and "correct" for hvg's answer, False and a hint
 naming the mistake otherwise, and they never raise, whatever the learner's code does."""
 
+import functools
 import math
 
 import pytest
@@ -9,13 +10,15 @@ import torch.nn.functional as F
 
 from hvg.course import exercises
 from hvg.latent import interpolate
-from hvg.losses import discriminator_loss, gaussian_nll, kl_normal
+from hvg.losses import discriminator_loss, gaussian_nll, generator_loss, kl_normal, vae_loss
 from hvg.metrics.fid import frechet_distance
 from hvg.metrics.precision_recall import precision_recall
 from hvg.metrics.reconstruction import psnr
 from hvg.models.conditional import Projection
 from hvg.models.vae import reparameterize
+from hvg.recipes.dcgan import dcgan_step
 from hvg.recipes.fusion import linear_ramp
+from hvg.recipes.vaegan import algorithm_1
 
 
 def wrong_reparameterize_variance(mu, logvar):
@@ -50,6 +53,59 @@ def projection(h, labels, w, b, embed):
     return head(h, labels).detach()
 
 
+def negative_elbo(logits, x, mu, logvar):
+    return vae_loss(logits, x, mu, logvar)["loss"]
+
+
+def wrong_elbo_pixel_mean(logits, x, mu, logvar):
+    recon = F.binary_cross_entropy_with_logits(logits, (x + 1) / 2)
+    return recon + kl_normal(mu, logvar).mean()
+
+
+def wrong_elbo_targets_in_minus_one_one(logits, x, mu, logvar):
+    recon = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    return recon.mean() + kl_normal(mu, logvar).mean()
+
+
+def hvg_dcgan_step(model, d_optimizer, g_optimizer, x):
+    return dcgan_step(model, d_optimizer, g_optimizer)(x)
+
+
+def dcgan_step_by_hand(model, d_optimizer, g_optimizer, x, *, detach=True, zero_g=True, **how):
+    """A learner's step, d2l style, with a mistake switched on by `detach`, `zero_g` or `how`:
+    "redraw" (new fakes for G), "minimax" (log(1 - D) for G), "one_batch" (real and fake
+    judged together)."""
+    z = torch.randn(len(x), model.latent_dim)
+    fake = model.generator(z)
+    judged = fake.detach() if detach else fake
+    if how.get("one_batch"):
+        real_logits, fake_logits = model.discriminator(torch.cat([x, judged])).chunk(2)
+    else:
+        real_logits, fake_logits = model.discriminator(x), model.discriminator(judged)
+    loss_d = discriminator_loss(real_logits, fake_logits)
+    d_optimizer.zero_grad()
+    loss_d.backward()
+    d_optimizer.step()
+    if how.get("redraw"):
+        fake = model.generator(torch.randn(len(x), model.latent_dim))
+    logits = model.discriminator(fake)
+    loss_g = -F.softplus(logits).mean() if how.get("minimax") else generator_loss(logits)
+    if zero_g:
+        g_optimizer.zero_grad()
+    loss_g.backward()
+    g_optimizer.step()
+    return {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
+
+
+def with_network(name, grads):
+    """Algorithm 1's answer with one network's gradient replaced by grads(terms, options)."""
+
+    def route(terms, options):
+        return {**algorithm_1(terms, options), name: grads(terms, options)}
+
+    return route
+
+
 # (check, the package's answer, [(a realistic wrong answer, what the hint must say)])
 def naive_slerp(z0, z1, t):
     """The textbook formula, which divides 0 by 0 when the codes are parallel."""
@@ -82,6 +138,82 @@ CHECKS = [
         [
             (wrong_discriminator_loss_swapped, "labels are swapped"),
             (lambda r, f: discriminator_loss(torch.sigmoid(r), torch.sigmoid(f)), "sigmoid"),
+        ],
+    ),
+    (
+        exercises.check_negative_elbo,
+        negative_elbo,
+        [
+            (wrong_elbo_pixel_mean, "mean over the pixels"),
+            (wrong_elbo_targets_in_minus_one_one, "(x + 1) / 2"),
+            (lambda lg, x, m, v: vae_loss(lg, x, m, v)["recon"] - kl_normal(m, v).mean(), "sign"),
+            (
+                lambda lg, x, m, v: vae_loss(lg, x, m, v)["recon"] + 2 * kl_normal(m, v).mean(),
+                "0.5",
+            ),
+            (lambda lg, x, m, v: negative_elbo(lg, x, m, v).item(), "torch tensor"),
+            (lambda lg, x, m, v: negative_elbo(lg, x, m, v).detach(), "no gradient"),
+        ],
+    ),
+    (
+        exercises.check_dcgan_step,
+        hvg_dcgan_step,
+        [
+            (functools.partial(dcgan_step_by_hand, detach=False), "fake.detach()"),
+            (functools.partial(dcgan_step_by_hand, minimax=True), "minimax"),
+            (functools.partial(dcgan_step_by_hand, zero_g=False), "g_optimizer.zero_grad()"),
+            (functools.partial(dcgan_step_by_hand, redraw=True), "another draw"),
+            (functools.partial(dcgan_step_by_hand, one_batch=True), "one batch"),
+            (lambda m, d, g, x: dcgan_step(m, d, g)(x)["loss_d"], "as a dict"),
+        ],
+    ),
+    (
+        exercises.check_algorithm_1,
+        algorithm_1,
+        [
+            (
+                with_network(
+                    "encoder",
+                    lambda t, o: [
+                        o.beta * p + q + r
+                        for p, q, r in zip(t.prior_enc, t.llike_enc, t.gan_enc, strict=True)
+                    ],
+                ),
+                "L_GAN reached the encoder",
+            ),
+            (
+                with_network(
+                    "discriminator",
+                    lambda t, o: [p + q for p, q in zip(t.gan_dis, t.llike_dis, strict=True)],
+                ),
+                "L_llike updates the discriminator",
+            ),
+            (
+                with_network(
+                    "decoder",
+                    lambda t, o: [
+                        p + o.gamma * q for p, q in zip(t.llike_dec, t.fool_dec, strict=True)
+                    ],
+                ),
+                "gamma is on the wrong term",
+            ),
+            (
+                with_network(
+                    "encoder",
+                    lambda t, o: [p + q for p, q in zip(t.prior_enc, t.llike_enc, strict=True)],
+                ),
+                "beta is missing",
+            ),
+            (
+                with_network(
+                    "decoder",
+                    lambda t, o: [
+                        o.gamma * p - q for p, q in zip(t.llike_dec, t.gan_dec, strict=True)
+                    ],
+                ),
+                "use fool_dec",
+            ),
+            (lambda t, o: [algorithm_1(t, o)], "a dict"),
         ],
     ),
     (

@@ -15,18 +15,24 @@ a wrong one is tempting.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import functools
 import math
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 
 from hvg.latent import interpolate
-from hvg.losses import discriminator_loss, gaussian_nll, kl_normal
+from hvg.losses import discriminator_loss, gaussian_nll, kl_normal, vae_loss
 from hvg.metrics.fid import frechet_distance
 from hvg.metrics.precision_recall import precision_recall
 from hvg.metrics.reconstruction import psnr
+from hvg.models.dcgan import DCGAN
+from hvg.recipes.dcgan import dcgan_step
 from hvg.recipes.fusion import linear_ramp
+from hvg.recipes.vaegan import Terms, VAEGANOptions, algorithm_1
 
 Finder = Callable[[Callable], str | None]
 
@@ -135,6 +141,64 @@ def check_kl(kl: Callable) -> str | None:
     return None
 
 
+@_check("negative ELBO")
+def check_negative_elbo(negative_elbo: Callable) -> str | None:
+    """Bernoulli reconstruction summed over pixels (targets (x + 1) / 2) + KL to N(0, I) summed
+    over latent dimensions, averaged over the batch: hvg.losses.vae_loss's "loss"."""
+    generator = torch.Generator().manual_seed(0)
+    logits = (3 * torch.randn(8, 1, 28, 28, generator=generator)).requires_grad_()
+    x = (torch.rand(8, 1, 28, 28, generator=generator) * 2.4 - 1.2).clamp(-1, 1)
+    mu = torch.randn(8, 16, generator=generator).requires_grad_()
+    logvar = (0.5 * torch.randn(8, 16, generator=generator)).requires_grad_()
+    expected = vae_loss(logits, x, mu, logvar)["loss"].detach()
+    answer = negative_elbo(logits, x, mu, logvar)
+    if problem := _tensor(answer, (), "one number for the batch (a 0-d tensor)"):
+        if isinstance(answer, torch.Tensor) and tuple(answer.shape) == (8,):
+            return "it gives one loss per image: average them over the batch (.mean())."
+        return problem
+    if not answer.requires_grad:
+        return (
+            "no gradient flows through it: keep it a tensor computed from logits, mu and "
+            "logvar (no .item(), no .detach(), no numpy)."
+        )
+
+    def bce(target: torch.Tensor, reduce: Callable) -> torch.Tensor:
+        nll = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+        return reduce(nll.flatten(1))
+
+    recon = bce((x + 1) / 2, lambda t: t.sum(1).mean()).detach()
+    kl = kl_normal(mu, logvar).mean().detach()
+    if _close(answer, bce((x + 1) / 2, torch.mean) + kl):
+        return (
+            "the reconstruction term is a mean over the pixels: sum -log p(x_i | z) over the 784 "
+            "pixels of each image (reduction='none', then .flatten(1).sum(dim=1)), as the KL "
+            "sums its latent dimensions."
+        )
+    if _close(answer, bce(x, lambda t: t.sum(1).mean()) + kl):
+        return (
+            "the images are in [-1, 1], but a Bernoulli's targets live in [0, 1]: use "
+            "(x + 1) / 2 as the target, as hvg.losses.bernoulli_nll does."
+        )
+    if _close(answer, recon - kl):
+        return "the KL's sign is flipped: the negative ELBO is reconstruction + KL, and KL >= 0."
+    if _close(answer, recon + 2 * kl):
+        return "the KL is twice too large: its closed form has a factor 0.5."
+    if _close(answer, recon + kl / 16):
+        return "the KL is averaged over the latent dimensions: sum them (dim=1)."
+    if _close(answer, 8 * expected):
+        return "it is summed over the batch: average over it (.mean()), one number per image."
+    if _close(answer, recon):
+        return "the KL term is missing: add KL(q(z | x) || N(0, I)) of each image."
+    if _close(answer, kl):
+        return "the reconstruction term is missing: add the Bernoulli -log p(x | z)."
+    if not _close(answer, recon + kl):
+        return (
+            "compare with BCE_with_logits(logits, (x + 1) / 2) summed over pixels, plus "
+            "0.5 * sum(mu^2 + exp(logvar) - 1 - logvar) over latent dims, averaged over the batch."
+        )
+    return None
+
+
 @_check("discriminator loss")
 def check_discriminator_loss(loss: Callable) -> str | None:
     """-[log D(x) + log(1 - D(G(z)))] from logits, batch means, the two terms added."""
@@ -152,6 +216,172 @@ def check_discriminator_loss(loss: Callable) -> str | None:
         return "it is half the loss: add the real and the fake terms, don't average them."
     if not _close(answer, expected):
         return "compare with BCE(real logits, 1) + BCE(fake logits, 0), each a batch mean."
+    return None
+
+
+def _gan_step(
+    model: DCGAN,
+    d_optimizer: torch.optim.Optimizer,
+    g_optimizer: torch.optim.Optimizer,
+    x: torch.Tensor,
+    *,
+    d_zero_grad: bool = True,
+    g_zero_grad: bool = True,
+    d_loss_into_g: bool = False,
+) -> dict[str, float]:
+    """hvg's DCGAN step with a mistake switched on: which one a learner's weights match names
+    it (a D that keeps last step's gradients; a G that does; D's loss reaching G)."""
+    z = torch.randn(len(x), model.latent_dim)
+    fake = model.generator(z)
+    d = model.discriminator
+    real_logits, fake_logits = d(x), d(fake if d_loss_into_g else fake.detach())
+    loss_d = discriminator_loss(real_logits, fake_logits)
+    if d_zero_grad:
+        d_optimizer.zero_grad()
+    if g_zero_grad and d_loss_into_g:
+        g_optimizer.zero_grad()
+    loss_d.backward(retain_graph=True)
+    d_optimizer.step()
+    loss_g = F.binary_cross_entropy_with_logits(d(fake), torch.ones_like(fake_logits))
+    if g_zero_grad and not d_loss_into_g:
+        g_optimizer.zero_grad()
+    loss_g.backward()
+    g_optimizer.step()
+    return {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
+
+
+@dataclasses.dataclass
+class _Run:
+    """What one step did to a fresh copy of the check's DCGAN."""
+
+    model: DCGAN
+    losses: object
+    codes: list[torch.Tensor]  # the generator's inputs, call by call
+    judged: list[int]  # the size of each batch the discriminator saw
+
+
+def _run_gan_step(step: Callable) -> _Run:
+    """Run `step(model, d_optimizer, g_optimizer, x)` once on a fresh copy of a small DCGAN,
+    with SGD (so a weight's change is its gradient), last step's gradients left in every
+    parameter, a fixed batch and a fixed RNG state; the caller's RNG is left as it was."""
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = DCGAN(latent_dim=8, width=4).train()
+        x = torch.rand(16, 1, 28, 28) * 2 - 1
+        for param in model.parameters():  # what the previous step would leave behind
+            param.grad = 0.5 * torch.randn_like(param)
+        d_optimizer = torch.optim.SGD(model.discriminator.parameters(), lr=0.1)
+        g_optimizer = torch.optim.SGD(model.generator.parameters(), lr=0.1)
+        run = _Run(model, None, [], [])
+        hooks = [
+            model.generator.register_forward_hook(
+                lambda module, inputs, output: run.codes.append(inputs[0].detach().clone())
+            ),
+            model.discriminator.register_forward_hook(
+                lambda module, inputs, output: run.judged.append(len(inputs[0]))
+            ),
+        ]
+        torch.manual_seed(1)
+        try:
+            run.losses = step(model, d_optimizer, g_optimizer, x)
+        finally:
+            for hook in hooks:
+                hook.remove()
+    return run
+
+
+def _same(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    """Whether two networks hold the same weights (to rounding)."""
+    pairs = zip(a.parameters(), b.parameters(), strict=True)
+    return all(torch.allclose(p, q, rtol=1e-4, atol=1e-6) for p, q in pairs)
+
+
+@_check("DCGAN step")
+def check_dcgan_step(step: Callable) -> str | None:
+    """One D step on real and detached fakes, then one G step with -log D(G(z)) on the same
+    fakes: both networks' weights after it against hvg's dcgan_step's, from identical copies."""
+    try:
+        run = _run_gan_step(step)
+    except RuntimeError as error:
+        if "backward through the graph a second time" not in str(error):
+            raise
+        return (
+            "D's loss was backpropagated into G, which freed G's graph before G's own loss "
+            "needed it: judge the fakes for D's loss as fake.detach(), so D's step stops at D."
+        )
+    right = _run_gan_step(lambda m, d, g, x: dcgan_step(m, d, g)(x))
+    start = _run_gan_step(lambda m, d, g, x: None).model
+    losses = run.losses
+    if not isinstance(losses, dict) or not {"loss_d", "loss_g"} <= set(losses):
+        return (
+            "it should return the losses as a dict, {'loss_d': ..., 'loss_g': ...}; "
+            f"got {type(losses).__name__}."
+        )
+    if not all(isinstance(losses[k], int | float) for k in ("loss_d", "loss_g")):
+        return "return the losses as numbers, loss_d.item() and loss_g.item(), not tensors."
+    if not run.codes:
+        return "the generator never ran: draw z, then fake = model.generator(z)."
+    if not torch.equal(run.codes[0], right.codes[0]):
+        return (
+            "draw the codes first, as z = torch.randn(len(x), model.latent_dim), so that the "
+            "check can replay your step with the same fakes."
+        )
+    if any(not torch.equal(z, run.codes[0]) for z in run.codes[1:]):
+        return (
+            "G's step used the fakes of another draw of z: draw z once and let D's step and "
+            "G's step judge the same fakes."
+        )
+    if any(n > len(right.codes[0]) for n in run.judged):
+        return (
+            "D judged real images and fakes in one batch: batch norm then normalises them "
+            "together. Judge them in two calls, d(x) and d(fake.detach())."
+        )
+    d_model, g_model = run.model.discriminator, run.model.generator
+    if not _same(d_model, right.model.discriminator):
+        if _same(d_model, start.discriminator):
+            return "D's weights did not move: call d_optimizer.step() after loss_d.backward()."
+        if _same(
+            d_model,
+            _run_gan_step(functools.partial(_gan_step, d_zero_grad=False)).model.discriminator,
+        ):
+            return (
+                "D's step also used the gradients left from the last step: call "
+                "d_optimizer.zero_grad() before loss_d.backward()."
+            )
+        return (
+            "D's step differs: its loss is BCE(D(x), 1) + BCE(D(fake.detach()), 0), each a "
+            "batch mean, then one d_optimizer step."
+        )
+    if _same(g_model, start.generator):
+        return "G's weights did not move: call g_optimizer.step() after loss_g.backward()."
+    if not _same(g_model, right.model.generator):
+        minimax = _run_gan_step(lambda m, d, g, x: dcgan_step(m, d, g, minimax=True)(x))
+        if _same(g_model, minimax.model.generator):
+            return (
+                "that is the minimax loss, log(1 - D(G(z))), which saturates while D wins: "
+                "minimise the non-saturating -log D(G(z)), BCE(D(fake), 1)."
+            )
+        into_g = _run_gan_step(functools.partial(_gan_step, d_loss_into_g=True))
+        if _same(g_model, into_g.model.generator):
+            return (
+                "G's step also followed D's loss, which reached G through fakes that were not "
+                "detached: use fake.detach() for D's loss, and zero G's gradients before "
+                "loss_g.backward()."
+            )
+        stale = _run_gan_step(functools.partial(_gan_step, g_zero_grad=False))
+        if _same(g_model, stale.model.generator):
+            return (
+                "G's step also used the gradients left from the last step: call "
+                "g_optimizer.zero_grad() before loss_g.backward()."
+            )
+        return (
+            "G's step differs: after D's step, judge the same fakes again, without detach, and "
+            "minimise BCE(D(fake), 1), then one g_optimizer step."
+        )
+    for key in ("loss_d", "loss_g"):
+        if not math.isclose(losses[key], right.losses[key], rel_tol=1e-4, abs_tol=1e-6):
+            should, got = right.losses[key], losses[key]
+            return f"the weights are right, but {key} should be {should:.4f}, not {got:.4f}."
     return None
 
 
@@ -201,6 +431,168 @@ def check_feature_nll(nll: Callable) -> str | None:
         return "you summed over the batch too: average over it, so sizes compare across batches."
     if not _close(answer, expected):
         return "compare with 0.5 * (target - mean)^2, summed per item, averaged over the batch."
+    return None
+
+
+@dataclasses.dataclass
+class EveryTerm(Terms):
+    """Each loss's gradient with respect to every network that it reaches, one tensor per
+    parameter: what Algorithm 1 chooses from. hvg's `Terms` keeps the five it uses; the three
+    more here are the ones it leaves out."""
+
+    llike_dis: list[torch.Tensor]  # grad_dis L_llike (Dis_l is the discriminator's own layer)
+    gan_enc: list[torch.Tensor]  # grad_enc L_GAN (through the reconstructions it judges)
+    gan_dec: list[torch.Tensor]  # grad_dec L_GAN (-fool_dec in the paper's minimax form)
+
+
+def _every_term(generator: torch.Generator, minimax: bool) -> EveryTerm:
+    """Fixed random gradients for three small networks' parameters."""
+    shapes = {"enc": [(4, 3), (4,)], "dec": [(5, 2), (5,)], "dis": [(3, 3), (3,)]}
+
+    def grads(net: str) -> list[torch.Tensor]:
+        return [torch.randn(shape, generator=generator) for shape in shapes[net]]
+
+    gan_dec = grads("dec")
+    fool_dec = [-g for g in gan_dec] if minimax else grads("dec")
+    return EveryTerm(
+        prior_enc=grads("enc"),
+        llike_enc=grads("enc"),
+        llike_dec=grads("dec"),
+        fool_dec=fool_dec,
+        gan_dis=grads("dis"),
+        llike_dis=grads("dis"),
+        gan_enc=grads("enc"),
+        gan_dec=gan_dec,
+    )
+
+
+def _combine(*weighted: tuple[float, list[torch.Tensor]]) -> list[torch.Tensor]:
+    """sum_i weight_i * terms_i, parameter by parameter."""
+    weights = [w for w, _ in weighted]
+    columns = zip(*(grads for _, grads in weighted), strict=True)
+    return [sum(w * g for w, g in zip(weights, column, strict=True)) for column in columns]
+
+
+def _all_close(answer: object, expected: list[torch.Tensor]) -> bool:
+    """Whether a list of tensors matches `expected`, tensor by tensor."""
+    if not isinstance(answer, list | tuple) or len(answer) != len(expected):
+        return False
+    return all(_close(a, b) for a, b in zip(answer, expected, strict=True))
+
+
+def _routing_mistake(name: str, answer: object, t: EveryTerm, o: VAEGANOptions) -> str | None:
+    """The hint for a known mistake in one network's gradient, or None if it is none of them
+    (the caller then says what the gradient should be)."""
+    beta, gamma = o.beta, o.gamma
+    known = {
+        "encoder": [
+            (
+                [(beta, t.prior_enc), (1, t.llike_enc), (1, t.gan_enc)],
+                "L_GAN reached the encoder: Algorithm 1 never updates the encoder with the GAN "
+                "loss; the encoder follows beta * grad L_prior + grad L_llike only.",
+            ),
+            (
+                [(beta, t.prior_enc), (1, t.llike_enc), (-1, t.gan_enc)],
+                "L_GAN reached the encoder (with a minus sign): Algorithm 1 never updates the "
+                "encoder with the GAN loss; it follows beta * grad L_prior + grad L_llike only.",
+            ),
+            (
+                [(1, t.prior_enc), (1, t.llike_enc)],
+                "beta is missing: the encoder weighs L_prior by options.beta, "
+                "beta * prior_enc + llike_enc.",
+            ),
+            (
+                [(beta, t.prior_enc), (beta, t.llike_enc)],
+                "beta weighs L_prior only, not L_llike: beta * prior_enc + llike_enc.",
+            ),
+            (
+                [(beta, t.prior_enc), (gamma, t.llike_enc)],
+                "gamma is the decoder's weight, not the encoder's: the encoder takes "
+                "beta * prior_enc + llike_enc.",
+            ),
+        ],
+        "decoder": [
+            (
+                [(1, t.llike_dec), (gamma, t.fool_dec)],
+                "gamma is on the wrong term: it weighs L_llike against fooling the "
+                "discriminator, gamma * llike_dec + fool_dec.",
+            ),
+            (
+                [(1, t.llike_dec), (1, t.fool_dec)],
+                "gamma is missing: the decoder takes gamma * llike_dec + fool_dec.",
+            ),
+            (
+                [(gamma, t.llike_dec), (-1, t.gan_dec)],
+                "-grad L_GAN is the decoder's adversarial gradient only in the paper's minimax "
+                "form: use fool_dec, the gradient of the decoder's own adversarial loss.",
+            ),
+            (
+                [(gamma, t.llike_dec), (1, t.gan_dec)],
+                "with +grad L_GAN the decoder would help the discriminator: it should fool it, "
+                "with fool_dec (-grad L_GAN in the minimax form).",
+            ),
+            (
+                [(gamma, t.llike_dec), (-1, t.fool_dec)],
+                "the adversarial sign is flipped: fool_dec is already the gradient of the "
+                "decoder's loss, so gamma * llike_dec + fool_dec.",
+            ),
+        ],
+        "discriminator": [
+            (
+                [(1, t.gan_dis), (1, t.llike_dis)],
+                "L_llike updates the discriminator: Dis_l is only the yardstick, and a "
+                "discriminator trained on L_llike learns features that make every "
+                "reconstruction look perfect. It follows grad L_GAN alone.",
+            ),
+            (
+                [(1, t.gan_dis), (gamma, t.llike_dis)],
+                "L_llike updates the discriminator: it follows grad L_GAN alone.",
+            ),
+            (
+                [(-1, t.gan_dis)],
+                "the sign is flipped: L_GAN is the discriminator's cross-entropy, a loss it "
+                "minimises; its gradient is gan_dis itself.",
+            ),
+        ],
+    }
+    for weighted, hint in known[name]:
+        if _all_close(answer, _combine(*weighted)):
+            return hint
+    return None
+
+
+@_check("Algorithm 1")
+def check_algorithm_1(route: Callable) -> str | None:
+    """Each network's gradient from each loss's: against hvg.recipes.vaegan.algorithm_1, with
+    beta and gamma not 1 and both forms of the decoder's adversarial loss."""
+    generator = torch.Generator().manual_seed(0)
+    should = {
+        "encoder": "beta * prior_enc + llike_enc",
+        "decoder": "gamma * llike_dec + fool_dec",
+        "discriminator": "gan_dis",
+    }
+    for form in ("minimax", "non-saturating"):
+        options = VAEGANOptions(beta=2.5, gamma=0.3, generator=form)
+        terms = _every_term(generator, minimax=form == "minimax")
+        kept = copy.deepcopy(terms)
+        expected = algorithm_1(terms, options)
+        answer = route(terms, options)
+        given = zip(vars(terms).values(), vars(kept).values(), strict=True)
+        if not all(_all_close(a, b) for a, b in given):
+            return "it changed the gradients it was given (an in-place op): build new tensors."
+        if not isinstance(answer, dict) or set(answer) != set(expected):
+            return (
+                "it should return a dict with one list of gradients for each network: "
+                f"'encoder', 'decoder', 'discriminator'; got {answer!r:.80}."
+            )
+        for name, grads in expected.items():
+            if _all_close(answer[name], grads):
+                continue
+            if not isinstance(answer[name], list | tuple) or len(answer[name]) != len(grads):
+                return f"answer['{name}'] should be a list with one tensor per parameter."
+            if hint := _routing_mistake(name, answer[name], terms, options):
+                return hint
+            return f"the {name}'s gradient should be {should[name]}, parameter by parameter."
     return None
 
 
