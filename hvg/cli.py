@@ -1,4 +1,4 @@
-"""Command line: `python -m hvg train`, `sample`, `denoise`, `evaluate` and `export`.
+"""Command line: `python -m hvg train`, `sample`, `denoise`, `evaluate`, `select` and `export`.
 
 The CLI calls the same functions as the notebooks (hvg.recipes, hvg.checkpoints): one recipe
 trains a model whether it is asked for here or by a notebook.
@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import shlex
+import shutil
 import sys
 import typing
 from pathlib import Path
@@ -31,6 +32,7 @@ from hvg.data import DATASETS, DatasetUnavailableError, load_dataset
 from hvg.denoising import denoise_batched
 from hvg.files import read_npz, write_npz
 from hvg.folder import SPLITS, Folder, is_folder, load_folder
+from hvg.priors import TWO_STAGE_STEPS, expost_prior, two_stage_prior
 from hvg.recipes.base import flag_of
 from hvg.registry import REGISTRY, model_name
 from hvg.run import check_options, train_model
@@ -237,37 +239,49 @@ def sample(args: argparse.Namespace) -> None:
 
 
 def with_prior(model: torch.nn.Module, args: argparse.Namespace) -> torch.nn.Module:
-    """The model, drawing its codes from --prior: "normal" (N(0, I), as trained) or "expost:K",
-    a K-component Gaussian mixture fitted to its training images' codes (hvg.priors)."""
+    """The model, drawing its codes from --prior: "normal" (N(0, I), as trained), "expost:K",
+    a K-component Gaussian mixture fitted to its training images' codes, or
+    "two-stage[:STEPS]", a second VAE fitted to them for STEPS steps (hvg.priors)."""
     if args.prior == "normal":
         return model
-    kind, _, k = args.prior.partition(":")
-    if kind != "expost" or not k.isdigit() or int(k) < 1:
+    kind, colon, number = args.prior.partition(":")
+    count = int(number) if number.isdigit() and int(number) >= 1 else None
+    if not (kind == "expost" and count) and not (kind == "two-stage" and (count or not colon)):
         raise ValueError(
-            f"--prior must be normal or expost:K with K a positive int (expost:20), got "
-            f"{args.prior!r}"
+            f"--prior must be normal or expost:K with K a positive int (expost:20), or "
+            f"two-stage[:STEPS] with STEPS a positive int (two-stage:3000), got {args.prior!r}"
         )
     if not model.encodes or model.uses_labels:
         raise ValueError(
-            f"--prior expost needs an unconditional model with an encoder (vae, vaegan, fusion); "
-            f"{args.checkpoint} holds a {model_name(model)}: leave --prior out"
+            f"--prior {kind} needs an unconditional model with an encoder (vae, vaegan, "
+            f"fusion); {args.checkpoint} holds a {model_name(model)}: leave --prior out"
         )
-    from hvg.priors import expost_prior  # here: only this path encodes the training images
-
     dataset = read_metadata(args.checkpoint).get("dataset", "mnist")
-    print(f"fitting a {k}-component Gaussian mixture to the codes of the {dataset} training images")
-    return expost_prior(model, int(k), dataset)
+    if kind == "expost":
+        print(
+            f"fitting a {count}-component Gaussian mixture to the codes of the {dataset} "
+            "training images"
+        )
+        return expost_prior(model, count, dataset)
+    steps = count or TWO_STAGE_STEPS
+    print(
+        f"fitting a 2-stage VAE prior ({steps} steps) to the codes of the {dataset} training images"
+    )
+    return two_stage_prior(model, steps, dataset)
 
 
 def add_prior_flag(p: argparse.ArgumentParser) -> None:
-    """--prior: where the codes come from, N(0, I) or an ex-post mixture (hvg.priors)."""
+    """--prior: where the codes come from, N(0, I), an ex-post mixture or a second VAE
+    (hvg.priors)."""
     p.add_argument(
         "--prior",
         default="normal",
-        metavar="normal|expost:K",
-        help="the codes' distribution: normal, N(0, I) (the default), or expost:K, a K-component "
-        "Gaussian mixture fitted to the training codes, for models with an encoder (Ghosh et "
-        "al. 2020; bench/expost_prior.json chose K=20 on MNIST)",
+        metavar="normal|expost:K|two-stage[:STEPS]",
+        help="the codes' distribution: normal, N(0, I) (the default); expost:K, a K-component "
+        "Gaussian mixture fitted to the training codes (Ghosh et al. 2020; "
+        "bench/expost_prior.json chose K=20 on MNIST); or two-stage, a second small VAE fitted "
+        f"to them for STEPS steps ({TWO_STAGE_STEPS}), the 2-Stage VAE (Dai & Wipf 2019); "
+        "the last two for unconditional models with an encoder (vae, vaegan, fusion)",
     )
 
 
@@ -340,6 +354,24 @@ def evaluate(args: argparse.Namespace) -> None:
     if args.json:
         Path(args.json).write_text(json.dumps(metrics, indent=2) + "\n")
         print(f"wrote {args.json}")
+
+
+def select(args: argparse.Namespace) -> None:
+    """Score a run's kept weights on the validation digits (hvg.selection), print the table
+    and the best file; write the scores as JSON and copy the best file if asked."""
+    from hvg.selection import select_checkpoint  # here: the metrics' imports cost a second
+
+    chosen = select_checkpoint(args.folder, args.n, args.dataset, seed=args.seed, progress=True)
+    what = f"{chosen.reference} {chosen.split} images of {chosen.dataset}"
+    print(f"features: {chosen.features}\nagainst: {what}")
+    print(chosen.table())
+    print(f"best: {chosen.best}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(chosen.as_dict(), indent=2) + "\n")
+        print(f"wrote {args.json}")
+    if args.copy:
+        shutil.copyfile(chosen.best, args.copy)
+        print(f"copied {chosen.best} to {args.copy}")
 
 
 def without_average(command: str) -> str:
@@ -507,6 +539,26 @@ def parser() -> argparse.ArgumentParser:
     add_prior_flag(v)
     add_skip_flag(v)
     v.set_defaults(run=evaluate)
+
+    c = commands.add_parser(
+        "select",
+        help="choose a run's kept weights by domain FID on validation digits",
+        description="Score every checkpoint in FOLDER (the weights `train --keep-every N` keeps "
+        "in OUT/MODEL-DATASET-steps/) by the FID of N samples against N validation images, "
+        "MNIST's training images 55,000 on, through the data set's domain classifier "
+        "(hvg.selection); print the scores per step and the best file. The test set is never "
+        "read. A model trained on all 60,000 training digits has seen these ones: train with "
+        "--limit 55000 to hold them out.",
+    )
+    c.add_argument("folder", help="a run's OUT/MODEL-DATASET-steps/ folder")
+    c.add_argument(
+        "-n", type=int, default=5000, help="images of each kind (5000: all the validation digits)"
+    )
+    c.add_argument("--dataset", help="the run's data set (what its checkpoint records, else mnist)")
+    c.add_argument("--seed", type=int, default=0, help="seed for the models' draws (0)")
+    c.add_argument("--json", metavar="OUT", help="also write the scores to this JSON file")
+    c.add_argument("--copy", metavar="FILE", help="copy the best weights to this file")
+    c.set_defaults(run=select)
 
     e = commands.add_parser(
         "export",

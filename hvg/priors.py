@@ -10,6 +10,12 @@ to deterministic autoencoders") fit a density to the encoder's codes after train
 fits one to the posterior means of the training images before `hvg.data.VALIDATION_START`;
 `ExPostPrior` wraps the model so that `sample(n)` (and hence `hvg.metrics.evaluate`) draws
 its codes from the mixture.
+
+Dai & Wipf (2019, "Diagnosing and enhancing VAE models") fit a second, small VAE to the codes
+instead, the 2-Stage VAE: u ~ N(0, I) through its decoder gives a code z, which the model
+decodes. `SecondStage.fit` trains one (fully connected, a Gaussian likelihood on z with a
+learned scale gamma, as theirs), and `two_stage_prior` wraps the model with it, like
+`expost_prior` with the mixture: `ExPostPrior` takes any density with `sample(n, generator)`.
 """
 
 from __future__ import annotations
@@ -18,9 +24,12 @@ import math
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from hvg.data import VALIDATION_START, load_dataset
 from hvg.models.base import device_of
+
+TWO_STAGE_STEPS = 3000  # SecondStage.fit's steps by default
 
 
 class GaussianMixture:
@@ -85,6 +94,114 @@ class GaussianMixture:
         return z.float()
 
 
+def _mlp(inputs: int, width: int, depth: int, outputs: int) -> nn.Sequential:
+    """`depth` fully connected hidden layers of `width` with ReLU, then a linear output."""
+    layers: list[nn.Module] = []
+    for i in range(depth):
+        layers += [nn.Linear(inputs if i == 0 else width, width), nn.ReLU()]
+    return nn.Sequential(*layers, nn.Linear(width if depth else inputs, outputs))
+
+
+class SecondStage(nn.Module):
+    """The second VAE of Dai & Wipf's 2-Stage VAE, on codes z (D,): an encoder z -> the mean
+    and log variance of u (D,), a decoder u -> the mean of z, and one learned log gamma, the
+    scale of the likelihood N(z; decoder(u), gamma^2 I) (which falls as the fit sharpens).
+
+    Both are fully connected: `depth` hidden layers of `width` with ReLU (Dai & Wipf use 3 of
+    1024; 2 of 512 by default here, for a CPU). The codes are standardised per dimension
+    (`shift`, `scale`) before both, and sampled codes mapped back. Gamma starts at `gamma`,
+    0.1 in standardised units: from 1, the scale of the codes themselves, a fit lingers on the
+    plateau where it calls every code noise and u carries nothing.
+    """
+
+    def __init__(self, dim: int, width: int = 512, depth: int = 2, gamma: float = 0.1):
+        super().__init__()
+        for name, value in (("dim", dim), ("width", width), ("depth", depth)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        self.dim = dim
+        self.encoder = _mlp(dim, width, depth, 2 * dim)
+        self.decoder = _mlp(dim, width, depth, dim)
+        self.log_gamma = nn.Parameter(torch.tensor(math.log(gamma)))
+        self.register_buffer("shift", torch.zeros(dim))
+        self.register_buffer("scale", torch.ones(dim))
+
+    @classmethod
+    def fit(
+        cls,
+        codes: torch.Tensor,
+        steps: int = TWO_STAGE_STEPS,
+        seed: int = 0,
+        width: int = 512,
+        depth: int = 2,
+        batch_size: int = 256,
+        lr: float = 1e-3,
+        gamma_lr: float = 1e-2,
+        progress: bool = False,
+    ) -> SecondStage:
+        """Train one on `codes` (N, D) with Adam for `steps` batches of `batch_size` codes
+        drawn at random, the learning rate falling from `lr` (`gamma_lr` for log gamma, so
+        that the scale keeps up with the fit) to 0 on a cosine; everything (weights, batches,
+        noise) seeded with `seed`, torch's global generator untouched."""
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+            raise ValueError(f"steps must be a positive int, got {steps!r}")
+        if codes.ndim != 2 or len(codes) < 2:
+            raise ValueError(f"codes must be (N, D) with N >= 2, got shape {tuple(codes.shape)}")
+        x = codes.detach().float().cpu()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            stage = cls(x.shape[1], width, depth)
+        stage.shift.copy_(x.mean(0))
+        stage.scale.copy_(x.std(0).clamp_min(1e-6))
+        x = (x - stage.shift) / stage.scale
+        generator = torch.Generator().manual_seed(seed)
+        networks = [p for name, p in stage.named_parameters() if name != "log_gamma"]
+        optimizer = torch.optim.Adam(
+            [{"params": networks}, {"params": [stage.log_gamma], "lr": gamma_lr}], lr=lr
+        )
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+        stage.train()
+        for _ in tqdm(range(steps), desc="2-stage prior", disable=not progress):
+            batch = x[torch.randint(len(x), (batch_size,), generator=generator)]
+            loss = -stage._elbo(batch, generator).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+        return stage.eval().requires_grad_(False)
+
+    def _elbo(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """The ELBO of standardised codes (N,), nats a code, from one draw of u each."""
+        mean, log_var = self.encoder(x).chunk(2, dim=1)
+        noise = torch.randn(mean.shape, generator=generator).to(mean.device)
+        u = mean + (0.5 * log_var).exp() * noise
+        error = (x - self.decoder(u)).pow(2).sum(1)
+        log_likelihood = -0.5 * error * (-2 * self.log_gamma).exp() - self.dim * (
+            self.log_gamma + 0.5 * math.log(2 * math.pi)
+        )
+        kl = 0.5 * (mean.pow(2) + log_var.exp() - 1 - log_var).sum(1)
+        return log_likelihood - kl
+
+    @property
+    def gamma(self) -> float:
+        """The learned scale of the likelihood, in standardised units."""
+        return self.log_gamma.exp().item()
+
+    @torch.no_grad()
+    def elbo(self, z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """A lower bound on log p(z) of each code (N,), in nats (one draw of u each): to
+        compare fits on held-out codes, as `GaussianMixture.log_prob`."""
+        x = (z.detach().float().to(self.shift.device) - self.shift) / self.scale
+        return (self._elbo(x, generator) - self.scale.log().sum()).cpu()
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n codes (n, D), float32: u ~ N(0, I) through the decoder, its mean (as Dai & Wipf
+        sample: gamma's noise is left out)."""
+        u = torch.randn(n, self.dim, generator=generator).to(self.shift.device)
+        return (self.decoder(u) * self.scale + self.shift).cpu()
+
+
 @torch.no_grad()
 def training_codes(
     model: nn.Module, dataset: str = "mnist", start: int = 0, stop: int = VALIDATION_START
@@ -96,18 +213,24 @@ def training_codes(
 
 
 class ExPostPrior(nn.Module):
-    """A trained model whose `sample` decodes codes from a fitted density instead of N(0, I)."""
+    """A trained model whose `sample` decodes codes from a fitted density instead of N(0, I):
+    a `GaussianMixture` or a `SecondStage`, anything with `sample(n, generator)` -> (n, D)."""
 
-    def __init__(self, model: nn.Module, mixture: GaussianMixture):
+    def __init__(self, model: nn.Module, density: GaussianMixture | SecondStage):
         super().__init__()
-        self.model, self.mixture = model, mixture
+        self.model, self.density = model, density
         self.config = model.config
         self.train(model.training)  # so that restoring this wrapper's mode restores the model's
 
+    @property
+    def mixture(self) -> GaussianMixture | SecondStage:
+        """The density, by the name it had when it was always a Gaussian mixture."""
+        return self.density
+
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n images decoded from n codes of the mixture."""
-        z = self.mixture.sample(n, generator)
+        """n images decoded from n codes of the density."""
+        z = self.density.sample(n, generator)
         return self.model.decode(z.to(device_of(self.model)))
 
 
@@ -117,3 +240,19 @@ def expost_prior(
     """`model` with a k-component Gaussian mixture fitted to its training codes (Ghosh et al.
     2020); the validation images (VALIDATION_START on) stay out, to choose k with."""
     return ExPostPrior(model, GaussianMixture.fit(training_codes(model, dataset), k, seed))
+
+
+def two_stage_prior(
+    model: nn.Module,
+    steps: int = TWO_STAGE_STEPS,
+    dataset: str = "mnist",
+    seed: int = 0,
+    progress: bool = False,
+    **options: object,
+) -> ExPostPrior:
+    """`model` with a 2-Stage VAE prior (Dai & Wipf 2019): a `SecondStage` fitted for `steps`
+    steps to its training codes, the posterior means as `expost_prior` takes them (the
+    validation images, VALIDATION_START on, stay out); `options` go to `SecondStage.fit`
+    (width, depth, lr, ...)."""
+    codes = training_codes(model, dataset)
+    return ExPostPrior(model, SecondStage.fit(codes, steps, seed, progress=progress, **options))

@@ -6,6 +6,10 @@ are saved in one safetensors file per (data set, split, image size, number of im
 extractor), in $HVG_CACHE or ~/.cache/hvg/metrics (outside the repository). FID needs only
 their mean and covariance, but precision and recall need the features themselves.
 
+Besides a data set's own splits, `split="validation"` names MNIST's and Fashion-MNIST's
+training images from hvg.data.VALIDATION_START (55,000) on: real images to choose a
+checkpoint or a setting with (hvg.selection) without ever reading the test set.
+
 A cached file is used only if its metadata match the request: the extractor's key (which
 changes with its weights), the cache format, and the SHA-256 of the real images themselves,
 so that changed data files are noticed (an image added to or changed in a `folder:` data set
@@ -22,14 +26,36 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import safe_open, save_file
+from torch.utils.data import Dataset, Subset
 
 from hvg.checks import MetricInputError
-from hvg.data import load_dataset
+from hvg.data import ALIASES, DATASETS, VALIDATION_START, load_dataset
 from hvg.files import atomic_write
 from hvg.folder import Folder, is_folder
 from hvg.metrics.extractor import Embedding, Extractor, embed
 
 FORMAT = "1"
+VALIDATION = "validation"  # the training images from VALIDATION_START on
+
+
+def split_images(dataset: str, split: str, image_size: int | None = None) -> Dataset:
+    """A split's (image, label) pairs as hvg.data.load_dataset gives them, or for
+    `VALIDATION` the training images from VALIDATION_START on, for the data sets whose
+    training split runs past it and which have no held-out split of their own."""
+    if split != VALIDATION:
+        return load_dataset(dataset, split, image_size)
+    key = ALIASES.get(str(dataset).strip().lower(), str(dataset).strip().lower())
+    if is_folder(dataset) or (key in DATASETS and "valid" in DATASETS[key].splits):
+        raise MetricInputError(
+            f'{dataset} holds out its own images: use split="valid" rather than "{VALIDATION}"'
+        )
+    train = load_dataset(dataset, "train", image_size)
+    if len(train) <= VALIDATION_START:
+        raise MetricInputError(
+            f'split="{VALIDATION}" is the training images from {VALIDATION_START} on, and '
+            f"{dataset} has {len(train)}: choose on another split"
+        )
+    return Subset(train, range(VALIDATION_START, len(train)))
 
 
 def cache_dir() -> Path:
@@ -45,8 +71,9 @@ def real_images(
     """`n` images of a split (B, C, S, S) in [-1, 1], at `image_size` (None: native): the whole
     split in order when n is its size, else a random subset drawn with `seed` (in the split's
     order). Never simply the first n: MNIST's test set puts one writer pool first, and its
-    first 5,000 digits carry 17 % less ink on average than its last 5,000."""
-    data = load_dataset(dataset, split, image_size)
+    first 5,000 digits carry 17 % less ink on average than its last 5,000. `split` may be
+    `VALIDATION` (see `split_images`)."""
+    data = split_images(dataset, split, image_size)
     if not isinstance(n, int) or not 2 <= n <= len(data):
         raise MetricInputError(
             f"n must be an int from 2 to {len(data)} ({dataset} {split} has {len(data)} "

@@ -17,8 +17,7 @@ import torch
 from torch import nn
 
 from hvg.checks import MetricInputError, check_images
-from hvg.data import load_dataset
-from hvg.metrics.cache import cached_embedding, real_images, reference_name
+from hvg.metrics.cache import cached_embedding, real_images, reference_name, split_images
 from hvg.metrics.domain import load_domain
 from hvg.metrics.extractor import Embedding, Extractor, embed
 from hvg.metrics.fid import fid
@@ -108,7 +107,9 @@ def evaluate(
     n: how many generated and real images (default 10,000 for a model, all given images).
     features: "domain" (the data set's shipped classifier) or "inception" (TF-Inception).
     split: the real images, held-out "test" by default: all of it when n is its size, else n
-        drawn at random with `reference_seed` (fixed, so that every model meets the same ones).
+        drawn at random with `reference_seed` (fixed, so that every model meets the same ones);
+        "validation" is MNIST's training images from 55,000 on (hvg.metrics.cache), to choose
+        with.
     k, splits: neighbours for precision/recall; groups for the IS.
     with_kid: also the KID (hvg.metrics.kid, unbiased at any n; 100 subsets of up to 1,000,
         seeded with `seed`), as kid and kid_std: seconds more, so off by default.
@@ -124,7 +125,7 @@ def evaluate(
     n, channels, side = _generated(source, n, extractor)
     real = real_images(dataset, split, n, extractor.image_size or side, reference_seed)
     _check_alike(real, channels, side, dataset)
-    size = len(load_dataset(dataset, split, extractor.image_size or side))
+    size = len(split_images(dataset, split, extractor.image_size or side))
     subset = "" if n == size else f"seed{reference_seed}"
     real_features, real_logits = cached_embedding(
         extractor, real, dataset, split, cache_dir, progress, subset
