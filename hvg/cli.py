@@ -148,6 +148,8 @@ SIZE_HELP = {  # what each size means; the defaults come from the models' constr
     "num_classes": "number of classes",
     "ema": "average the generator's weights over about the last N steps and draw with it (0: off)",
     "spectral_norm": "spectral normalisation in the discriminator, in place of batch norm",
+    "arch": "the networks: the course's own, or the InfoGAN ones behind the published MNIST "
+    "numbers (infogan-512: their FC layers 512 wide, half the parameters)",
 }
 
 
@@ -181,6 +183,11 @@ def add_model_flags(t: argparse.ArgumentParser) -> None:
             common.update(
                 action="store_const", const=not next(iter(defaults.values())), help=used_by
             )
+        elif all(isinstance(d, str) for d in defaults.values()):  # one of its choices
+            choices = size_choices(size)
+            common.update(
+                choices=choices, help=f"{SIZE_HELP.get(size, size)} ({by_model(defaults)})"
+            )
         else:
             common.update(
                 type=int, metavar="N", help=f"{SIZE_HELP.get(size, size)} ({by_model(defaults)})"
@@ -207,6 +214,18 @@ def add_model_flags(t: argparse.ArgumentParser) -> None:
                 help=f"{option.metadata['help']} ({by_model(defaults)})",
             )
         g.add_argument(flag_of(option), **common)
+
+
+def size_choices(size: str) -> tuple[str, ...]:
+    """The values a str size may take: the `Literal[...]` its constructors annotate it with
+    (hvg.models.infogan.Arch), the same for every model that takes it."""
+    for registered in REGISTRY.values():
+        if size in registered.sizes():
+            hint = typing.get_type_hints(registered.model.__init__)[size]
+            if typing.get_origin(hint) is not typing.Literal:
+                raise TypeError(f"{size}: annotate it Literal[...] with the values it may take")
+            return typing.get_args(hint)
+    raise ValueError(f"no registered model has a size {size!r}")
 
 
 def option_type(option: dataclasses.Field) -> type:

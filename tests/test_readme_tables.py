@@ -36,6 +36,7 @@ TABLES = {
     "convergence_fusion": lambda: bench_script("convergence").summary(
         report("convergence_fusion"), 16.0
     ),
+    "capacity": lambda: bench_script("capacity").table(report("capacity")["rows"]),
 }
 WHERE = {  # which documents show each table
     "results": ["README.md"],
@@ -47,6 +48,7 @@ WHERE = {  # which documents show each table
     "dcgan_options": ["bench/README.md"],
     "convergence": ["bench/README.md"],
     "convergence_fusion": ["bench/README.md"],
+    "capacity": ["bench/README.md"],
 }
 
 

@@ -13,7 +13,9 @@ import torch
 from torch import nn
 
 from hvg.ema import averaged_copy, update_average
+from hvg.models import infogan
 from hvg.models.base import LatentModel, check_image_size, optional_sizes
+from hvg.models.infogan import Arch, check_arch
 
 
 def dcgan_init(module: nn.Module) -> None:
@@ -83,7 +85,9 @@ class DCGAN(LatentModel):
     32 trains at about 1,150 images/s on two CPU cores; the PyTorch DCGAN tutorial uses 64.
     `ema=N` (0: off) also keeps `generator_ema`, the average of the generator's weights over
     about the last N steps (hvg.ema), and `decode` draws with it. `spectral_norm=True` gives
-    the discriminator spectral normalisation in place of batch norm.
+    the discriminator spectral normalisation in place of batch norm. `arch="infogan"` (or
+    "infogan-512", hvg.models.infogan) swaps both networks for the InfoGAN ones that Lucic
+    et al. (2018) measure GANs on MNIST with, initialised as above.
     """
 
     def __init__(
@@ -94,11 +98,16 @@ class DCGAN(LatentModel):
         width: int = 32,
         ema: int = 0,
         spectral_norm: bool = False,
+        arch: Arch = "course",
     ):
-        extra = optional_sizes(ema, spectral_norm)
+        extra = optional_sizes(ema, spectral_norm) | check_arch(arch, width, 32)
         super().__init__(channels, image_size, latent_dim, width=width, **extra)
-        self.generator = Generator(channels, image_size, latent_dim, width)
-        self.discriminator = Discriminator(channels, image_size, width, spectral_norm)
+        if arch == "course":
+            self.generator = Generator(channels, image_size, latent_dim, width)
+            self.discriminator = Discriminator(channels, image_size, width, spectral_norm)
+        else:
+            self.generator = infogan.Generator(channels, image_size, latent_dim, arch)
+            self.discriminator = infogan.Discriminator(channels, image_size, arch, spectral_norm)
         self.apply(dcgan_init)
         if spectral_norm:
             self.discriminator.normalise_spectrally()

@@ -24,7 +24,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from hvg.models import infogan
 from hvg.models.base import check_image_size
+from hvg.models.infogan import Arch
 from hvg.models.vaegan import VAEGAN, Decoder, upconv_block
 
 STRATEGIES = ("early", "late")
@@ -32,7 +34,8 @@ STRATEGIES = ("early", "late")
 
 class Fusion(VAEGAN):
     """A VAE-GAN whose generator also takes `noise_dim` dims of GAN noise after the code, joined
-    at the generator's input (`strategy="early"`) or at its last block ("late")."""
+    at the generator's input (`strategy="early"`) or at its last block ("late"); `arch` as the
+    VAE-GAN's (hvg.models.infogan)."""
 
     def __init__(
         self,
@@ -42,6 +45,7 @@ class Fusion(VAEGAN):
         noise_dim: int = 16,
         width: int = 16,
         strategy: str = "early",
+        arch: Arch = "course",
     ):
         for name, value in (("code_dim", code_dim), ("noise_dim", noise_dim)):
             if not isinstance(value, int) or value < 1:
@@ -50,7 +54,7 @@ class Fusion(VAEGAN):
             choices = " or ".join(map(repr, STRATEGIES))
             raise ValueError(f"strategy must be {choices}, got {strategy!r}")
         self.noise_dim, self.strategy = noise_dim, strategy  # read by build_decoder, in __init__
-        super().__init__(channels, image_size, code_dim + noise_dim, width)
+        super().__init__(channels, image_size, code_dim + noise_dim, width, arch=arch)
         self.config = dict(
             channels=channels,
             image_size=image_size,
@@ -58,13 +62,20 @@ class Fusion(VAEGAN):
             noise_dim=noise_dim,
             width=width,
             strategy=strategy,
+            **({} if arch == "course" else {"arch": arch}),
         )
 
-    def build_decoder(self, channels: int, image_size: int, width: int) -> nn.Module:
-        """One generator on [code, noise] (early), or a pathway each, then a shared block (late)."""
+    def build_decoder(self, channels: int, image_size: int, width: int, arch: str) -> nn.Module:
+        """One generator on [code, noise] (early), or a pathway each, then a shared block (late);
+        with `arch="infogan"`, InfoGAN's generator, or two of it with half its channels each
+        (hvg.models.infogan.TwoPathways), within a few % of one generator's parameters."""
+        code_dim = self.latent_dim - self.noise_dim
+        if arch != "course":
+            if self.strategy == "early":
+                return infogan.Generator(channels, image_size, self.latent_dim, arch)
+            return infogan.TwoPathways(channels, image_size, code_dim, self.noise_dim, arch)
         if self.strategy == "early":
             return Decoder(channels, image_size, self.latent_dim, width)
-        code_dim = self.latent_dim - self.noise_dim
         return TwoPathways(channels, image_size, code_dim, self.noise_dim, width)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from hvg.models import infogan
 from hvg.models.base import LatentModel, check_image_size
+from hvg.models.infogan import Arch, check_arch
 
 
 class Encoder(nn.Module):
@@ -54,18 +56,33 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 class VAE(LatentModel):
-    """Encoder + reparameterization + decoder; `forward` returns (logits, mu, logvar)."""
+    """Encoder + reparameterization + decoder; `forward` returns (logits, mu, logvar).
+
+    `arch="infogan"` (or "infogan-512", hvg.models.infogan) swaps both networks for the
+    field's MNIST ones, as Dai & Wipf (2019) use them: the encoder is the InfoGAN
+    discriminator's trunk with a head of mean and log-variance, the decoder its generator
+    without the tanh (Bernoulli logits)."""
 
     encodes = True
 
     def __init__(
-        self, channels: int = 1, image_size: int = 28, latent_dim: int = 16, width: int = 32
+        self,
+        channels: int = 1,
+        image_size: int = 28,
+        latent_dim: int = 16,
+        width: int = 32,
+        arch: Arch = "course",
     ):
         if not isinstance(width, int) or width < 1:
             raise ValueError(f"width must be a positive int (channels), got {width!r}")
-        super().__init__(channels, image_size, latent_dim, width=width)
-        self.encoder = Encoder(channels, image_size, latent_dim, width)
-        self.decoder = Decoder(channels, image_size, latent_dim, width)
+        extra = check_arch(arch, width, 32)
+        super().__init__(channels, image_size, latent_dim, width=width, **extra)
+        if extra:
+            self.encoder = infogan.Encoder(channels, image_size, latent_dim, arch)
+            self.decoder = infogan.Generator(channels, image_size, latent_dim, arch, tanh=False)
+        else:
+            self.encoder = Encoder(channels, image_size, latent_dim, width)
+            self.decoder = Decoder(channels, image_size, latent_dim, width)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mu, logvar = self.encoder(x)

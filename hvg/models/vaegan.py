@@ -17,7 +17,9 @@ import torch
 from torch import nn
 
 from hvg.ema import averaged_copy, update_average
+from hvg.models import infogan
 from hvg.models.base import LatentModel, check_image_size, optional_sizes
+from hvg.models.infogan import Arch, check_arch
 
 
 def check_width(width: int) -> int:
@@ -117,22 +119,36 @@ class Discriminator(nn.Module):
 
 class EncoderDecoder(LatentModel):
     """The VAE-GAN's encoder and decoder, and what they do together; the denoising VAE and
-    autoencoder (hvg.models.denoiser) are this alone."""
+    autoencoder (hvg.models.denoiser) are this alone. `arch="infogan"` (or "infogan-512",
+    hvg.models.infogan) builds them as the VAE's at that size: the InfoGAN discriminator's
+    trunk with a mean and log-variance head, and the InfoGAN generator."""
 
     encodes = True
 
     noise_dim = 0  # the fusion models (hvg.models.fusion) append GAN noise to the code
 
     def __init__(
-        self, channels: int = 1, image_size: int = 28, latent_dim: int = 32, width: int = 16
+        self,
+        channels: int = 1,
+        image_size: int = 28,
+        latent_dim: int = 32,
+        width: int = 16,
+        arch: Arch = "course",
     ):
-        super().__init__(channels, image_size, latent_dim, width=check_width(width))
-        self.encoder = Encoder(channels, image_size, latent_dim - self.noise_dim, width)
-        self.decoder = self.build_decoder(channels, image_size, width)
+        extra = check_arch(arch, check_width(width), 16)
+        super().__init__(channels, image_size, latent_dim, width=width, **extra)
+        code_dim = latent_dim - self.noise_dim
+        if arch == "course":
+            self.encoder = Encoder(channels, image_size, code_dim, width)
+        else:
+            self.encoder = infogan.Encoder(channels, image_size, code_dim, arch)
+        self.decoder = self.build_decoder(channels, image_size, width, arch)
 
-    def build_decoder(self, channels: int, image_size: int, width: int) -> nn.Module:
+    def build_decoder(self, channels: int, image_size: int, width: int, arch: str) -> nn.Module:
         """The generator from a full code (`latent_dim` numbers) to an image."""
-        return Decoder(channels, image_size, self.latent_dim, width)
+        if arch == "course":
+            return Decoder(channels, image_size, self.latent_dim, width)
+        return infogan.Generator(channels, image_size, self.latent_dim, arch)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Latent codes -> images in [-1, 1]."""
@@ -157,6 +173,8 @@ class VAEGAN(EncoderDecoder):
     `ema=N` (0: off) keeps `decoder_ema`, the average of the decoder's weights over about the
     last N steps (hvg.ema), which `decode` (samples and reconstructions) then uses;
     `spectral_norm=True` gives the discriminator spectral normalisation in place of batch norm.
+    With `arch="infogan"` (hvg.models.infogan) the discriminator is InfoGAN's, Dis_l its
+    second convolution's output.
     """
 
     def __init__(
@@ -167,10 +185,18 @@ class VAEGAN(EncoderDecoder):
         width: int = 16,
         ema: int = 0,
         spectral_norm: bool = False,
+        arch: Arch = "course",
     ):
-        super().__init__(channels, image_size, latent_dim, width)
+        super().__init__(channels, image_size, latent_dim, width, arch)
         self.config.update(optional_sizes(ema, spectral_norm))
-        self.discriminator = Discriminator(channels, image_size, width, spectral_norm)
+        if arch == "course":
+            self.discriminator = Discriminator(channels, image_size, width, spectral_norm)
+        else:
+            self.discriminator = infogan.Discriminator(
+                channels, image_size, arch, spectral_norm, features=True
+            )
+            if spectral_norm:
+                self.discriminator.normalise_spectrally()
         self.decoder_ema = averaged_copy(self.decoder) if ema else None
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
