@@ -28,10 +28,11 @@ from hvg.checkpoints import (
     read_metadata,
     save_model,
 )
-from hvg.data import DATASETS, DatasetUnavailableError, load_dataset
+from hvg.data import DATASETS, DatasetUnavailableError
 from hvg.denoising import denoise_batched
 from hvg.files import read_npz, write_npz
 from hvg.folder import SPLITS, Folder, is_folder, load_folder
+from hvg.metrics.cache import split_images
 from hvg.priors import TWO_STAGE_STEPS, expost_prior, two_stage_prior
 from hvg.recipes.base import flag_of
 from hvg.registry import REGISTRY, model_name
@@ -363,7 +364,7 @@ def evaluate(args: argparse.Namespace) -> None:
             "a folder has no domain classifier: use --features inception (the default for folders)"
         )
     size = model.config["image_size"]
-    n = args.n if args.n is not None else min(10_000, len(load_dataset(dataset, args.split, size)))
+    n = args.n if args.n is not None else min(10_000, len(split_images(dataset, args.split, size)))
     try:
         metrics = scores(model, dataset, n, features, args.split, seed=args.seed, with_kid=True)
     except FileNotFoundError as err:  # no domain classifier shipped for this data set
@@ -552,7 +553,11 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument(
         "-n", type=int, default=None, help="images of each kind (the split's, at most 10000)"
     )
-    v.add_argument("--split", default="test", help="the split of real images (test)")
+    v.add_argument(
+        "--split",
+        default="test",
+        help="the split of real images (test); validation: training images 55,000 on",
+    )
     v.add_argument("--seed", type=int, default=0, help="seed for the model's draws (0)")
     v.add_argument("--json", metavar="OUT", help="also write the metrics to this JSON file")
     add_prior_flag(v)

@@ -28,7 +28,7 @@ def small_sizes(name: str) -> list[str]:
     flags = []
     for size, default in REGISTRY[name].sizes().items():
         flag = f"--{size.replace('_', '-')}"
-        flags += [flag] if isinstance(default, bool) else [flag, str(SMALL[size])]
+        flags += [flag] if isinstance(default, bool) else [flag, str(SMALL.get(size, default))]
     return flags
 
 
